@@ -1,0 +1,6 @@
+"""Physics as data: frozen model descriptions (no execution code)."""
+
+from .base import Drive, Jump, Model, Subsystem
+from .charger_battery import oscillator_pair, tls_oscillator, tls_pair
+
+__all__ = ["Drive", "Jump", "Model", "Subsystem", "oscillator_pair", "tls_oscillator", "tls_pair"]
