@@ -78,7 +78,11 @@ class Model:
     ``h0`` is the static lab-frame Hamiltonian, ``number_operator`` the total excitation
     number N used for the rotating frame U = exp(i w_d N t) (see ``rotating_frame``).
     ``h_battery`` acts on the battery subsystems only (ordered like the model, lowest
-    index rightmost) with ground energy 0.  ``params`` records the constructor arguments.
+    index rightmost) with ground energy 0.  ``battery_levels`` = (energies, multiplicities)
+    is the spectrum of the FULL battery Hamiltonian when the model stores the battery in a
+    reduced (e.g. permutation-symmetric) representation: ergotropy is then computed over
+    that full spectrum, degeneracies included (DESIGN.md).  ``params`` records the
+    constructor arguments.
     """
 
     name: str
@@ -91,6 +95,7 @@ class Model:
     rho0: np.ndarray
     number_operator: np.ndarray
     params: Mapping = field(default_factory=dict)
+    battery_levels: tuple[np.ndarray, np.ndarray] | None = None
 
     def __post_init__(self):
         for name in ("h0", "h_battery", "h_charger", "rho0", "number_operator"):

@@ -3,3 +3,6 @@
 from .solve import SteadyState, Trajectory, TruncationError, evolve, steady_state
 
 __all__ = ["SteadyState", "Trajectory", "TruncationError", "evolve", "steady_state"]
+from .charging import ChargingTime, battery_energy_series, exact_charging_time  # noqa: E402
+
+__all__ += ["ChargingTime", "battery_energy_series", "exact_charging_time"]

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 from scipy.sparse.linalg import expm_multiply
 
-from ..metrics import energy, ergotropy
+from ..metrics import energy, ergotropy, passive_energy
 from ..models import Model
 from .liouvillian import hamiltonian_part, liouvillian
 
@@ -188,7 +188,13 @@ def _observables(model: Model, states: np.ndarray):
     rho_c = model.reduce(states, "charger")
     hb, hc = np.asarray(model.h_battery), np.asarray(model.h_charger)
     e_b = np.array([energy(r, hb) for r in rho_b.reshape(-1, *hb.shape)]).reshape(states.shape[:-2])
-    w_b = np.array([ergotropy(r, hb) for r in rho_b.reshape(-1, *hb.shape)]).reshape(states.shape[:-2])
+    if model.battery_levels is None:
+        w_b = np.array([ergotropy(r, hb) for r in rho_b.reshape(-1, *hb.shape)])
+    else:  # reduced representation: passive energy over the full battery spectrum
+        levels, mult = model.battery_levels
+        w_b = np.array([e - passive_energy(np.linalg.eigvalsh(r), levels, mult)
+                        for e, r in zip(e_b.reshape(-1), rho_b.reshape(-1, *hb.shape))])
+    w_b = np.maximum(w_b, 0.0).reshape(states.shape[:-2])
     e_c = np.array([energy(r, hc) for r in rho_c.reshape(-1, *hc.shape)]).reshape(states.shape[:-2])
     return rho_b, rho_c, e_b, w_b, e_c
 
