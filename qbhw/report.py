@@ -1,0 +1,158 @@
+"""Results on disk: results.json, PNG plots and a short Markdown report.
+
+results.json layout (top level): times, battery_energy and battery_ergotropy as
+{"value": [...], "stderr": [...]}, reference {"battery_energy", "battery_ergotropy"},
+summary (steady state, charging time, power), spec, backend, qubits, versions, seed.
+Every writer is atomic (temporary file + os.replace) so an interrupted run never leaves a
+half-written file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, (np.floating, float)):
+        return float(x) if np.isfinite(x) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+def write_json(path: Path, obj) -> None:
+    atomic_write_text(path, json.dumps(_jsonable(obj), indent=1) + "\n")
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("qbhw", "qiskit", "qiskit-aer", "qiskit-ibm-runtime", "numpy", "scipy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def plot_charging(path: Path, results: dict) -> None:
+    """E_B(t) and ergotropy(t): measured points with error bars over the reference curves."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = np.asarray(results["times"], dtype=float)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharex=True)
+    for ax, key, label in zip(axes, ("battery_energy", "battery_ergotropy"),
+                              (r"$E_B(t)/\omega_B$", r"ergotropy $\mathcal{E}_B(t)/\omega_B$")):
+        curve = results.get("reference_curve") or {"times": t, **results.get("reference", {})}
+        if curve.get(key) is not None:
+            ax.plot(curve["times"], curve[key], "-", color="k", lw=1.5, label="exact Lindblad (ideal model)")
+        steady = results.get("summary", {}).get(f"steady_{key}")
+        if steady is not None:
+            ax.axhline(steady, color="gray", ls=":", lw=1, label="long-time limit")
+        dev = (results.get("device_reference") or {}).get(key)
+        if dev is not None:
+            ax.plot(t, dev, "--", color="tab:orange", lw=1.5, label="device noise model (exact)")
+        meas = results.get(key)
+        if meas is not None and results.get("measured", False):
+            ax.errorbar(t, meas["value"], yerr=meas["stderr"], fmt="o", ms=4, capsize=2,
+                        color="tab:blue", label=f"measured ({results.get('backend', '')})")
+        ax.set_xlabel(r"time $t\,\omega_B$")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8, loc="lower right")
+    title = results.get("title", "")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(dir=Path(path).parent, suffix=".png")
+    os.close(fd)
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def summary_lines(results: dict) -> list[str]:
+    s = results.get("summary", {})
+    lines = []
+    if s.get("steady_battery_energy") is not None:
+        lines.append(f"E_B(inf) = {s['steady_battery_energy']:.6f}   ergotropy(inf) = "
+                     f"{s['steady_battery_ergotropy']:.6f}   (long-time limit from the initial state)")
+    if s.get("charging_time") is not None:
+        lines.append(f"charging time tau(n={s['charging_n']:g}) = {s['charging_time']:.4f}   "
+                     f"slowest E_B relaxation rate = {s['energy_relaxation_rate']:.5f}")
+    if s.get("max_average_power") is not None:
+        lines.append(f"max average power = {s['max_average_power']:.5f} at t = {s['max_average_power_time']:.4f}")
+    return lines
+
+
+def table(results: dict, rows: int = 11) -> str:
+    t = np.asarray(results["times"])
+    idx = np.unique(np.linspace(0, t.size - 1, min(rows, t.size)).round().astype(int))
+    e, w = results["battery_energy"], results["battery_ergotropy"]
+    ref = results.get("reference", {})
+    if not results.get("measured", False):
+        head = f"{'t':>8} {'E_B (exact)':>12} {'ergotropy (exact)':>18}"
+        return "\n".join([head, "-" * len(head)] + [
+            f"{t[i]:8.3f} {ref['battery_energy'][i]:12.5f} {ref['battery_ergotropy'][i]:18.5f}" for i in idx])
+    head = f"{'t':>8} {'E_B':>10} {'+-':>8} {'ergotropy':>10} {'+-':>8} {'E_B ref':>10} {'erg ref':>10}"
+    out = [head, "-" * len(head)]
+    for i in idx:
+        out.append(f"{t[i]:8.3f} {e['value'][i]:10.5f} {e['stderr'][i]:8.5f} {w['value'][i]:10.5f} "
+                   f"{w['stderr'][i]:8.5f} {ref['battery_energy'][i]:10.5f} {ref['battery_ergotropy'][i]:10.5f}")
+    return "\n".join(out)
+
+
+def markdown(results: dict) -> str:
+    spec = results.get("spec", {})
+    model = spec.get("model", {})
+    lines = [f"# {results.get('title', 'qbhw experiment')}", "",
+             f"- model: `{model.get('kind')}` with " + ", ".join(f"{k} = {v}" for k, v in model.items() if k != "kind"),
+             f"- target: `{results.get('backend')}`, seed {results.get('seed')}",
+             f"- software: " + ", ".join(f"{k} {v}" for k, v in results.get("versions", {}).items()), ""]
+    lines += [f"- {line}" for line in summary_lines(results)]
+    lines += ["", "![charging curves](charging.png)", "", "```", table(results), "```", ""]
+    return "\n".join(lines)
+
+
+def write_all(out_dir: Path, results: dict) -> None:
+    out_dir = Path(out_dir)
+    write_json(out_dir / "results.json", results)
+    plot_charging(out_dir / "charging.png", results)
+    atomic_write_text(out_dir / "report.md", markdown(results))
+
+
+def load_results(out_dir: Path) -> dict:
+    path = Path(out_dir) / "results.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no results.json in this directory") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON ({err.msg} at line {err.lineno})") from None
