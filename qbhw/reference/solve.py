@@ -186,17 +186,15 @@ def _check_truncation(model: Model, states: np.ndarray, times: np.ndarray, tol: 
 def _observables(model: Model, states: np.ndarray):
     rho_b = model.reduce(states, "battery")
     rho_c = model.reduce(states, "charger")
-    hb, hc = np.asarray(model.h_battery), np.asarray(model.h_charger)
-    e_b = np.array([energy(r, hb) for r in rho_b.reshape(-1, *hb.shape)]).reshape(states.shape[:-2])
+    hb = np.asarray(model.h_battery)
+    e_b = energy(rho_b, hb)
     if model.battery_levels is None:
-        w_b = np.array([ergotropy(r, hb) for r in rho_b.reshape(-1, *hb.shape)])
+        w_b = ergotropy(rho_b, hb)
     else:  # reduced representation: passive energy over the full battery spectrum
         levels, mult = model.battery_levels
         w_b = np.array([e - passive_energy(np.linalg.eigvalsh(r), levels, mult)
-                        for e, r in zip(e_b.reshape(-1), rho_b.reshape(-1, *hb.shape))])
-    w_b = np.maximum(w_b, 0.0).reshape(states.shape[:-2])
-    e_c = np.array([energy(r, hc) for r in rho_c.reshape(-1, *hc.shape)]).reshape(states.shape[:-2])
-    return rho_b, rho_c, e_b, w_b, e_c
+                        for e, r in zip(e_b, rho_b)]).clip(min=0.0)
+    return rho_b, rho_c, e_b, w_b, energy(rho_c, np.asarray(model.h_charger))
 
 
 # --- public -------------------------------------------------------------------------------
