@@ -10,25 +10,10 @@ import pytest
 from scipy.optimize import minimize
 
 from qbhw.metrics import ergotropy, incoherent_ergotropy, passive_state
+from random_states import random_density, random_hermitian, random_unitary
 
 N_SEEDS = 24
 N_RESTARTS = 4
-
-
-def random_density(rng, d):
-    g = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
-    rho = g @ g.conj().T
-    return rho / np.trace(rho).real
-
-
-def random_hermitian(rng, d):
-    g = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
-    return (g + g.conj().T) / 2
-
-
-def random_unitary(rng, d):
-    q, r = np.linalg.qr(rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d)))
-    return q * (np.diag(r) / np.abs(np.diag(r)))
 
 
 def hermitian_from_params(x, d):

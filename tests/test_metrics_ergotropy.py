@@ -20,34 +20,9 @@ from qbhw.metrics import (
     passive_energy,
     passive_state,
 )
+from random_states import random_bloch, random_density, random_unitary, tls_state
 
 # ---------------------------------------------------------------- helpers
-
-
-def random_density(rng, d, rank=None):
-    rank = d if rank is None else rank
-    g = rng.normal(size=(d, rank)) + 1j * rng.normal(size=(d, rank))
-    rho = g @ g.conj().T
-    return rho / np.trace(rho).real
-
-
-def random_unitary(rng, d):
-    q, r = np.linalg.qr(rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d)))
-    return q * (np.diag(r) / np.abs(np.diag(r)))
-
-
-def tls_state(x, y, z):
-    """Qubit in basis (|g>, |e>) with <X> = x, <Y> = y and z = p_e - p_g."""
-    X = np.array([[0, 1], [1, 0]], dtype=complex)
-    Y = np.array([[0, -1j], [1j, 0]])
-    Zeg = np.diag([-1.0, 1.0])  # +1 on |e>
-    return (np.eye(2) + x * X + y * Y + z * Zeg) / 2
-
-
-def random_bloch(rng, n):
-    v = rng.normal(size=(n, 3))
-    v /= np.linalg.norm(v, axis=1)[:, None]
-    return v * rng.uniform(0, 1, size=(n, 1)) ** (1 / 3)
 
 
 def entropy(p):

@@ -7,20 +7,9 @@ import pytest
 import qutip
 
 from qbhw.metrics import bures_angle, energy_fluctuation, energy_variance, quantum_speed_limit_time
+from random_states import random_density, random_ket
 
 X = np.array([[0, 1], [1, 0]], dtype=complex)
-
-
-def random_density(rng, d, rank=None):
-    rank = d if rank is None else rank
-    g = rng.normal(size=(d, rank)) + 1j * rng.normal(size=(d, rank))
-    rho = g @ g.conj().T
-    return rho / np.trace(rho).real
-
-
-def random_ket(rng, d):
-    v = rng.normal(size=d) + 1j * rng.normal(size=d)
-    return v / np.linalg.norm(v)
 
 
 # ---------------------------------------------------------------- Bures angle
