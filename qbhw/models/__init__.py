@@ -2,5 +2,6 @@
 
 from .base import Drive, Jump, Model, Subsystem
 from .charger_battery import oscillator_pair, tls_oscillator, tls_pair
+from .decoherence import with_qubit_decoherence
 
-__all__ = ["Drive", "Jump", "Model", "Subsystem", "oscillator_pair", "tls_oscillator", "tls_pair"]
+__all__ = ["Drive", "Jump", "Model", "Subsystem", "oscillator_pair", "tls_oscillator", "tls_pair", "with_qubit_decoherence"]
