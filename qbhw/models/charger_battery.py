@@ -74,7 +74,7 @@ def tls_oscillator(g, F, gamma_c, n_max=10, omega_b=1.0, omega_c=1.0, omega_d=1.
                  omega_c, omega_d, counter_rotating, {"n_max": n_max})
 
 
-def oscillator_pair(g, F, gamma_c, n_max=6, omega_b=1.0, omega_c=1.0, omega_d=1.0, *,
+def oscillator_pair(g, F, gamma_c, n_max=5, omega_b=1.0, omega_c=1.0, omega_d=1.0, *,
                     counter_rotating=False) -> Model:
     """Harmonic-oscillator charger and battery, each truncated to Fock states 0..n_max (M2).
 
