@@ -2,6 +2,7 @@
 
 from .base import Drive, Jump, Model, Subsystem
 from .charger_battery import oscillator_pair, tls_oscillator, tls_pair
+from .collective import heat_engine_chargers, star
 from .decoherence import with_qubit_decoherence
 
-__all__ = ["Drive", "Jump", "Model", "Subsystem", "oscillator_pair", "tls_oscillator", "tls_pair", "with_qubit_decoherence"]
+__all__ = ["Drive", "Jump", "Model", "Subsystem", "oscillator_pair", "tls_oscillator", "tls_pair", "with_qubit_decoherence", "star", "heat_engine_chargers"]

@@ -38,14 +38,14 @@ class Subsystem:
     name: str
     role: str
     dim: int
-    kind: str  # "qubit" | "oscillator"
+    kind: str  # "qubit" | "oscillator" | "collective" (N spins in their symmetric j = N/2 sector)
     frequency: float  # bare transition frequency omega (H_local = omega * number)
 
     def __post_init__(self):
         if self.role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}, got {self.role!r}")
-        if self.kind not in ("qubit", "oscillator"):
-            raise ValueError(f"kind must be 'qubit' or 'oscillator', got {self.kind!r}")
+        if self.kind not in ("qubit", "oscillator", "collective"):
+            raise ValueError(f"kind must be 'qubit', 'oscillator' or 'collective', got {self.kind!r}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,28 +155,35 @@ class Model:
         only picks up a phase ([N, L] = c L).  Then H_rot = h0 - w_d N + sum_k (A_k + A_k^dag).
         A model without drives is already time independent: its frame is the lab frame.
         """
-        n = self.number_operator
         if not self.drives:
             return None
         w = self.drive_frequency
         if w is None:
             return None
+        n = np.real(np.diag(self.number_operator))
+        if np.abs(self.number_operator - np.diag(n)).max() > atol:
+            raise ValueError("number_operator must be diagonal in the model basis")
+        bohr = n[:, None] - n[None, :]  # [N, A]_ij = (n_i - n_j) A_ij
+
+        def commutator(a):
+            return bohr * a
+
         scale = max(1.0, np.abs(self.h0).max())
-        if np.abs(n @ self.h0 - self.h0 @ n).max() > atol * scale:
+        if np.abs(commutator(self.h0)).max() > atol * scale:
             return None
         for d in self.drives:
             a = d.operator
-            if np.abs(n @ a - a @ n - a).max() > atol * max(1.0, np.abs(a).max()):
+            if np.abs(commutator(a) - a).max() > atol * max(1.0, np.abs(a).max()):
                 return None
         for j in self.jumps:
-            c = j.operator @ n - n @ j.operator  # L N - N L = -c L must be a multiple of L
+            c = -commutator(j.operator)  # L N - N L = -c L must be a multiple of L
             nz = np.abs(j.operator) > 1e-14
             if nz.any():
                 ratio = c[nz] / j.operator[nz]
                 if np.abs(ratio - ratio.flat[0]).max() > 1e-9 or np.abs(c[~nz]).max(initial=0) > 1e-12:
                     return None
         drive = sum(d.operator + d.operator.conj().T for d in self.drives)
-        return self.h0 - w * n + drive
+        return self.h0 - w * np.asarray(self.number_operator) + drive
 
     def hamiltonian(self, t: float) -> np.ndarray:
         """Lab-frame H(t)."""

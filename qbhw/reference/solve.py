@@ -9,7 +9,9 @@ Method, chosen per model:
 
 ``steady_state`` returns the long-time limit REACHED FROM THE MODEL'S INITIAL STATE: the
 initial state projected onto the Liouvillian kernel along its range, P0 = R (Lf^H R)^-1 Lf^H
-with R / Lf the right / left null spaces.  Charger dephasing conserves quantities, so the
+with R / Lf the right / left null spaces (dense, Hilbert dimension <= STEADY_DENSE_LIMIT), or,
+above that, the closed-form commutant projection of ``unital.py`` where it applies (resonant
+star of any size; rates are then not computed).  Charger dephasing conserves quantities, so the
 kernel is degenerate (dimension 2 for the TLS pair) and a generic null vector is wrong.
 """
 
@@ -26,6 +28,7 @@ from scipy.sparse.linalg import expm_multiply
 from ..metrics import energy, ergotropy, passive_energy
 from ..models import Model
 from .liouvillian import hamiltonian_part, liouvillian
+from .unital import block_offdiagonal_long_time
 
 DENSE_LIMIT = 64  # Hilbert-space dimension up to which Liouvillians are built dense
 STEADY_DENSE_LIMIT = 40  # null-space solves use dense SVD/eig (D^2 x D^2): ~10 s at 36
@@ -241,11 +244,16 @@ def steady_state(model: Model, *, truncation_tol: float = 1e-5, atol: float = 1e
             "limit cycle, not a steady state; use evolve() over long times instead"
         )
     d = model.dimension
-    if d > STEADY_DENSE_LIMIT:
-        raise ValueError(
-            f"steady_state solves dense null spaces up to Hilbert dimension {STEADY_DENSE_LIMIT}; "
-            f"model {model.name!r} has {d} (reduce n_max or use evolve() to long times)"
-        )
+    closed_form = block_offdiagonal_long_time(model, h)
+    if d > STEADY_DENSE_LIMIT or (closed_form is not None and d > 16):  # rates only when cheap
+        if closed_form is None:
+            raise ValueError(
+                f"steady_state solves dense null spaces up to Hilbert dimension {STEADY_DENSE_LIMIT}; "
+                f"model {model.name!r} has {d} (reduce n_max or use evolve() to long times)"
+            )
+        rho_b, rho_c, e_b, w_b, e_c = _observables(model, closed_form[None])
+        return SteadyState(model, float(e_b[0]), float(w_b[0]), float(e_c[0]), rho_b[0], rho_c[0],
+                           closed_form, native, d // 2, np.nan, np.nan)
     lv = liouvillian(h, _jumps(model))
     v0 = np.asarray(model.rho0).reshape(-1)
     w, vr = la.eig(lv)
@@ -266,10 +274,14 @@ def steady_state(model: Model, *, truncation_tol: float = 1e-5, atol: float = 1e
     left = la.null_space(lv.conj().T, rcond=atol)
     if right.shape[1] != left.shape[1] or right.shape[1] == 0:
         raise RuntimeError("could not resolve the Liouvillian kernel; try a different atol")
-    v = right @ np.linalg.solve(left.conj().T @ right, left.conj().T @ v0)
-    rho = v.reshape(d, d)
-    rho = 0.5 * (rho + rho.conj().T)
-    rho = rho / np.trace(rho).real
+    kernel = right.shape[1]
+    if closed_form is not None:  # exact even where slow modes hide below the null-space tolerance
+        rho, kernel = closed_form, d // 2
+    else:
+        v = right @ np.linalg.solve(left.conj().T @ right, left.conj().T @ v0)
+        rho = v.reshape(d, d)
+        rho = 0.5 * (rho + rho.conj().T)
+        rho = rho / np.trace(rho).real
     _check_truncation(model, rho[None], None, truncation_tol)
     rho_b, rho_c, e_b, w_b, e_c = _observables(model, rho[None])
     decaying = w.real < -atol * scale
@@ -284,4 +296,4 @@ def steady_state(model: Model, *, truncation_tol: float = 1e-5, atol: float = 1e
         if relevant.any():
             energy_rate = float(-w.real[relevant].max())
     return SteadyState(model, float(e_b[0]), float(w_b[0]), float(e_c[0]), rho_b[0], rho_c[0], rho,
-                       native, right.shape[1], gap, energy_rate)
+                       native, kernel, gap, energy_rate)
