@@ -1,0 +1,275 @@
+"""Fast local noisy execution: device noise of exactly the physical qubits a program uses.
+
+Path: each PUB's circuit is transpiled with a fixed initial layout against the FULL device
+target (so gates, directions and durations are the device's), the qubits it touches are
+found, the circuit is compacted to those k qubits and sampled by Aer's ``SamplerV2`` over an
+``AerSimulator`` carrying the noise model of those k qubits only
+(:func:`qbhw.calibration.noise.noise_model`), single-threaded.  Output distributions equal
+those of the fake backend's own full-device local mode (tests/test_execute_noisy.py) at a
+small fraction of the cost (benchmarks/execute_local.py).
+
+Results follow the execution contract of :mod:`qbhw.execute`: ``counts[i]`` has shape
+(M_i, 2**num_clbits_i), M_i = number of parameter sets of PUB i (1 without parameters),
+column index = integer value of the circuit's classical bits with clbit 0 least significant.
+Times are in seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+__all__ = [
+    "SampledCounts",
+    "IsaPub",
+    "coerce_pubs",
+    "prepare_pubs",
+    "run_noisy",
+    "sample_isa_pubs",
+    "counts_from_pub_result",
+    "MAX_CLBITS",
+]
+
+#: Largest number of classical bits per circuit for dense counts arrays (2**MAX_CLBITS columns).
+MAX_CLBITS = 20
+
+
+@dataclass(frozen=True)
+class SampledCounts:
+    """Counts per PUB (shape (M_i, 2**num_clbits_i), see module doc) and run metadata."""
+
+    counts: tuple[np.ndarray, ...]
+    metadata: Mapping = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "counts", tuple(self.counts))
+        object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
+
+
+@dataclass(frozen=True, eq=False)
+class IsaPub:
+    """One PUB after transpilation: ``circuit`` is compacted to ``physical_qubits`` (compact
+    qubit i = device qubit ``physical_qubits[i]``), ``full_circuit`` is the device-wide ISA
+    circuit (what a device or the runtime local mode runs); ``values`` has shape
+    (M, num_parameters) keyed by ``parameters`` (names), or shape (1, 0)."""
+
+    circuit: object
+    full_circuit: object
+    physical_qubits: tuple[int, ...]
+    parameters: tuple
+    values: np.ndarray
+    shots: int | None
+
+    def sampler_pub(self, full: bool = False):
+        """``(circuit, {parameters: values}[, shots])`` for a SamplerV2 (compact or full width)."""
+        circ = self.full_circuit if full else self.circuit
+        binds = {self.parameters: self.values} if self.parameters else None
+        return (circ, binds, self.shots) if self.shots is not None else (circ, binds)
+
+
+def coerce_pubs(pubs) -> list[tuple]:
+    """Normalise a Program (anything with ``.pubs``), a circuit, or a sequence of PUB-likes
+    (circuit | (circuit,) | (circuit, values) | (circuit, values, shots)) to a list of
+    ``(circuit, values (M, P) float array, shots or None)``."""
+    from qiskit import QuantumCircuit
+
+    if hasattr(pubs, "pubs"):
+        pubs = pubs.pubs
+    if isinstance(pubs, QuantumCircuit):
+        pubs = [pubs]
+    if not isinstance(pubs, Sequence) or isinstance(pubs, (str, bytes)) or not pubs:
+        raise ValueError("pubs must be a non-empty sequence of circuits or (circuit, values[, shots]) tuples")
+    out = []
+    for i, pub in enumerate(pubs):
+        items = (pub,) if isinstance(pub, QuantumCircuit) else tuple(pub)
+        if not items or not isinstance(items[0], QuantumCircuit) or len(items) > 3:
+            raise ValueError(f"pubs[{i}] must be a circuit or (circuit, values[, shots])")
+        circ = items[0]
+        values = items[1] if len(items) > 1 else None
+        shots = items[2] if len(items) > 2 else None
+        p = circ.num_parameters
+        if values is None:
+            if p:
+                raise ValueError(f"pubs[{i}]: circuit has {p} parameters but no values were given")
+            arr = np.zeros((1, 0))
+        else:
+            arr = np.asarray(values, dtype=float)
+            if arr.ndim == 1 and p:
+                arr = arr.reshape(1, -1) if arr.size == p else arr.reshape(-1, 1)
+            if arr.ndim < 1 or arr.shape[-1] != p:
+                raise ValueError(f"pubs[{i}]: values must have last axis {p} (circuit.parameters), got {arr.shape}")
+            arr = arr.reshape(-1, p)
+        if shots is not None and (int(shots) != shots or shots < 1):
+            raise ValueError(f"pubs[{i}]: shots must be a positive integer, got {shots!r}")
+        if circ.num_clbits == 0:
+            raise ValueError(f"pubs[{i}]: circuit has no classical bits to sample")
+        if circ.num_clbits > MAX_CLBITS:
+            raise ValueError(f"pubs[{i}]: {circ.num_clbits} classical bits, at most {MAX_CLBITS} supported")
+        out.append((circ, arr, None if shots is None else int(shots)))
+    return out
+
+
+def _device(calibration):
+    """(snapshot, transpile target) from a CalibrationSnapshot or a backend."""
+    from qbhw.calibration import CalibrationSnapshot, snapshot_backend
+    from qbhw.calibration.noise import full_target
+
+    if isinstance(calibration, CalibrationSnapshot):
+        return calibration, full_target(calibration)
+    if hasattr(calibration, "target") and hasattr(calibration, "properties"):
+        return snapshot_backend(calibration), calibration.target
+    raise ValueError("calibration must be a CalibrationSnapshot or a backend (fake or IBMBackend)")
+
+
+def _is_physical(circuit, num_qubits: int, initial_layout) -> bool:
+    return circuit.layout is not None or (initial_layout is None and circuit.num_qubits == num_qubits)
+
+
+def prepare_pubs(
+    pubs,
+    calibration,
+    *,
+    initial_layout: Sequence[int] | None = None,
+    optimization_level: int = 1,
+    seed_transpiler: int = 0,
+) -> tuple[IsaPub, ...]:
+    """Transpile logical PUBs with the fixed ``initial_layout`` (logical qubit i -> device
+    qubit ``initial_layout[i]``; narrower circuits use its first qubits) against the full device target of ``calibration`` (snapshot or
+    backend); circuits that are already device-wide ISA circuits are taken as they are.
+    Returns :class:`IsaPub` objects compacted to the device qubits each circuit touches."""
+    snapshot, target = _device(calibration)
+    return _prepare(pubs, snapshot, target, initial_layout, optimization_level, seed_transpiler)
+
+
+def _prepare(pubs, snapshot, target, initial_layout, optimization_level, seed_transpiler):
+    from qiskit import transpile
+
+    from qbhw.calibration.noise import compact_circuit, used_qubits
+
+    items = coerce_pubs(pubs)
+    if optimization_level not in (0, 1, 2, 3):
+        raise ValueError(f"optimization_level must be 0, 1, 2 or 3, got {optimization_level!r}")
+    logical = [i for i, (c, _, _) in enumerate(items) if not _is_physical(c, snapshot.num_qubits, initial_layout)]
+    if logical and initial_layout is None:
+        raise ValueError(
+            "initial_layout: required for logical circuits (choose one with "
+            "qbhw.calibration.select_pair / select_star / select_chain)"
+        )
+    full = [c for c, _, _ in items]
+    if logical:
+        layout = [int(q) for q in initial_layout]
+        by_width: dict[int, list[int]] = {}
+        for i in logical:
+            by_width.setdefault(items[i][0].num_qubits, []).append(i)
+        if max(by_width) > len(layout):
+            raise ValueError(f"initial_layout: {len(layout)} qubits for a circuit of width {max(by_width)}")
+        for width, idx in by_width.items():
+            done = transpile(
+                [items[i][0] for i in idx],
+                target=target,
+                initial_layout=layout[:width],
+                optimization_level=optimization_level,
+                seed_transpiler=seed_transpiler,
+            )
+            for i, c in zip(idx, done):
+                full[i] = c
+    out = []
+    for (orig, values, shots), isa in zip(items, full):
+        phys = used_qubits(isa)
+        if not phys:
+            raise ValueError(f"circuit {orig.name!r} acts on no qubit")
+        params = tuple(orig.parameters)
+        missing = set(isa.parameters) - set(params)
+        if missing:
+            raise ValueError(f"circuit {orig.name!r}: transpiled circuit has unknown parameters {missing}")
+        out.append(IsaPub(compact_circuit(isa, phys), isa, phys, params, values, shots))
+    return tuple(out)
+
+
+def counts_from_pub_result(pub_result, circuit) -> np.ndarray:
+    """Dense counts (M, 2**num_clbits) from a SamplerV2 pub result of ``circuit``: bit j of the
+    column index is the circuit's clbit j (registers placed at their clbit offsets)."""
+    nclbits = circuit.num_clbits
+    ints = None
+    covered = 0
+    for creg in circuit.cregs:
+        offset = circuit.find_bit(creg[0]).index
+        if [circuit.find_bit(b).index for b in creg] != list(range(offset, offset + len(creg))):
+            raise ValueError(f"circuit: classical register {creg.name!r} is not contiguous")
+        arr = np.asarray(getattr(pub_result.data, creg.name).array)
+        nbytes = arr.shape[-1]
+        arr = arr.reshape(-1, arr.shape[-2], nbytes).astype(np.int64)
+        value = np.zeros(arr.shape[:2], dtype=np.int64)
+        for b in range(nbytes):
+            value = (value << 8) | arr[..., b]
+        ints = (value << offset) if ints is None else ints | (value << offset)
+        covered += len(creg)
+    if ints is None or covered != nclbits:
+        raise ValueError("circuit: every classical bit must belong to exactly one register")
+    m = ints.shape[0]
+    flat = ints + (np.arange(m, dtype=np.int64)[:, None] << nclbits)
+    return np.bincount(flat.ravel(), minlength=m << nclbits).reshape(m, 1 << nclbits)
+
+
+def _check_run_args(shots, seed):
+    if isinstance(shots, bool) or int(shots) != shots or shots < 1:
+        raise ValueError(f"shots must be a positive integer, got {shots!r}")
+    if seed is not None and (isinstance(seed, bool) or int(seed) != seed or seed < 0):
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+
+
+def sample_isa_pubs(isa_pubs: Sequence[IsaPub], snapshot, *, shots: int, seed: int | None) -> list[np.ndarray]:
+    """Sample compacted :class:`IsaPub` objects with their restricted noise; one Aer call per
+    distinct set of physical qubits, in first-appearance order (deterministic for a seed)."""
+    from qiskit_aer.primitives import SamplerV2
+
+    from qbhw.calibration.noise import noise_model
+
+    _check_run_args(shots, seed)
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, pub in enumerate(isa_pubs):
+        groups.setdefault(pub.physical_qubits, []).append(i)
+    counts: list[np.ndarray | None] = [None] * len(isa_pubs)
+    for g, (phys, idx) in enumerate(groups.items()):
+        sampler = SamplerV2(
+            default_shots=int(shots),
+            seed=None if seed is None else int(np.random.SeedSequence([seed, g]).generate_state(1)[0]),
+            options={"backend_options": {"noise_model": noise_model(snapshot, phys), "max_parallel_threads": 1}},
+        )
+        result = sampler.run([isa_pubs[i].sampler_pub() for i in idx]).result()
+        for i, res in zip(idx, result):
+            counts[i] = counts_from_pub_result(res, isa_pubs[i].circuit)
+    return counts
+
+
+def run_noisy(
+    pubs,
+    calibration,
+    *,
+    shots: int,
+    seed: int | None = None,
+    initial_layout: Sequence[int] | None = None,
+    optimization_level: int = 1,
+) -> SampledCounts:
+    """Sample ``pubs`` (a Program, circuits or SamplerV2-style PUB tuples; logical or ISA)
+    with the device noise of ``calibration`` (a :class:`CalibrationSnapshot` or a fake/real
+    backend) restricted to the qubits each circuit uses.  ``shots`` per parameter set (a PUB's
+    own shots win); ``seed`` makes the run reproducible.  See the module doc for the format."""
+    _check_run_args(shots, seed)
+    snapshot, target = _device(calibration)
+    isa = _prepare(pubs, snapshot, target, initial_layout, optimization_level, 0)
+    counts = sample_isa_pubs(isa, snapshot, shots=shots, seed=seed)
+    return SampledCounts(
+        counts=tuple(counts),
+        metadata={
+            "target": "aer-noisy",
+            "backend": snapshot.backend_name,
+            "calibration_date": snapshot.date,
+            "physical_qubits": tuple(p.physical_qubits for p in isa),
+            "shots": int(shots),
+            "seed": seed,
+        },
+    )
