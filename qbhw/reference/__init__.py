@@ -6,3 +6,6 @@ __all__ = ["SteadyState", "Trajectory", "TruncationError", "evolve", "steady_sta
 from .charging import ChargingTime, battery_energy_series, exact_charging_time  # noqa: E402
 
 __all__ += ["ChargingTime", "battery_energy_series", "exact_charging_time"]
+from .star import LongTime, StarCurve, star_charging, star_long_time  # noqa: E402
+
+__all__ += ["LongTime", "StarCurve", "star_charging", "star_long_time"]
