@@ -146,12 +146,14 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
         durations = np.r_[dt / 2, np.full(n_steps - 1, dt), dt / 2] if n_steps else np.zeros(0)
         params = {q: [Parameter(f"phi_{q}_{i}") for i in range(durations.size)] for q, _ in dephased}
         base = QuantumCircuit(n)
-        evo = PauliEvolutionGate(h, time=dt, synthesis=gate_synthesis) if n_steps else None
+        # the synthesized product formula, not the PauliEvolutionGate itself: Statevector and
+        # Operator apply that gate as the exact exponential, Aer as the product formula
+        step = PauliEvolutionGate(h, time=dt, synthesis=gate_synthesis).definition if n_steps else None
         for s in range(n_steps + 1 if n_steps else 0):
             for q, _ in dephased:
                 base.rz(params[q][s], q)
             if s < n_steps:
-                base.append(evo, range(n))
+                base.compose(step, qubits=range(n), inplace=True)
         values = None
         if dephased and n_steps:
             blocks = [_kick_angles(rng, dephasing, g, durations, realizations) for _, g in dephased]
