@@ -1,8 +1,17 @@
-"""Command line: ``qbhw run EXPERIMENT.toml``, ``qbhw report DIR``.
+"""Command line.
 
-Exit codes: 0 success, 1 the run failed, 2 bad input (experiment file, arguments, paths).
-Errors are one line on stderr, no traceback.  Output goes to a staging folder that is
-renamed into place only when complete, so nothing half-written is left behind.
+    qbhw run EXPERIMENT.toml [--out DIR] [--quiet] [--yes]
+    qbhw resume DIR                      continue an interrupted run (no finished PUB reruns)
+    qbhw report DIR                      re-plot and re-write the report without re-running
+    qbhw calibrations list | show NAME | pull BACKEND [--out DIR]
+
+Exit codes: 0 success, 1 the run failed, 2 bad input (experiment file, arguments, paths,
+accounts), 3 a run needs confirmation (``--yes``) or was interrupted and can be resumed.
+Errors are one line on stderr, no traceback.  A run folder holds ``experiment.toml`` (the
+spec as given), ``jobs/`` (job manifest and counts per PUB, written as they arrive) and, once
+complete, ``results.json``, ``charging.png`` and ``report.md`` (each written atomically).  A
+run that fails before submitting anything leaves nothing behind; one that fails or is
+killed after submitting keeps its folder for ``qbhw resume``.
 """
 
 from __future__ import annotations
@@ -13,7 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_RESUMABLE = 0, 1, 2, 3
+SPEC_FILE, JOBS_DIR = "experiment.toml", "jobs"
 
 
 def _fail(code: int, message: str) -> int:
@@ -21,10 +31,66 @@ def _fail(code: int, message: str) -> int:
     return code
 
 
-def _cmd_run(args) -> int:
+class Progress:
+    """One-line progress on stderr: redrawn in place on a terminal, every 25 % otherwise."""
+
+    def __init__(self, label: str, quiet: bool):
+        self.label, self.quiet, self.start, self.shown = label, quiet, time.monotonic(), -1
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet or total <= 0:
+            return
+        quarter = 4 * done // total
+        if not self.tty and quarter == self.shown:
+            return
+        self.shown = quarter
+        bar = "#" * (30 * done // total)
+        end = "\n" if (not self.tty or done == total) else ""
+        print(f"\r{self.label} [{bar:<30}] {done}/{total} circuits, {time.monotonic() - self.start:.0f} s",
+              end=end, file=sys.stderr, flush=True)
+
+
+def _execute(folder: Path, spec, args) -> tuple[int, str | None]:
+    """Run ``spec`` with its job manifest in ``folder/jobs`` and write the outputs."""
     from . import report
-    from .experiment_file import SpecError, load
+    from .execute import CostError
+    from .execute.manifest import PermanentSubmissionError
+    from .execute.runtime import IBMAccountError
     from .pipeline import run_spec
+
+    jobs = folder / JOBS_DIR
+    try:
+        results = run_spec(spec, jobs=jobs, progress=Progress(spec.target, args.quiet), confirm=args.yes)
+        report.write_all(folder, results)
+    except CostError as err:
+        return EXIT_RESUMABLE, str(err)
+    except IBMAccountError as err:
+        return EXIT_BAD_INPUT, str(err)
+    except (ValueError, RuntimeError, PermanentSubmissionError) as err:
+        return EXIT_FAILED, str(err)
+    except KeyboardInterrupt:
+        return EXIT_RESUMABLE, f"interrupted; continue with: qbhw resume {folder}"
+    if not args.quiet:
+        print(report.table(results))
+        print("\n".join(report.summary_lines(results)))
+        print(f"wrote {folder}/results.json, charging.png, report.md")
+    return EXIT_OK, None
+
+
+def _finish(folder: Path, code: int, message: str | None, *, created: bool) -> int:
+    if code == EXIT_OK:
+        return code
+    submitted = (folder / JOBS_DIR / "manifest.json").exists()
+    if created and not submitted:
+        shutil.rmtree(folder, ignore_errors=True)  # nothing paid for: leave nothing behind
+    elif submitted and code != EXIT_RESUMABLE:
+        message = f"{message} (submitted work is kept: qbhw resume {folder})"
+    return _fail(code, message)
+
+
+def _cmd_run(args) -> int:
+    from .experiment_file import SpecError, load
 
     try:
         spec = load(args.experiment)
@@ -33,27 +99,26 @@ def _cmd_run(args) -> int:
     out = Path(args.out) if args.out else Path("results") / f"{time.strftime('%Y%m%d-%H%M%S')}-{Path(args.experiment).stem}"
     if out.exists() and any(out.iterdir()):
         return _fail(EXIT_BAD_INPUT, f"{out}: output folder exists and is not empty (choose another --out)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / SPEC_FILE).write_text(Path(args.experiment).read_text())
+    code, message = _execute(out, spec, args)
+    return _finish(out, code, message, created=True)
+
+
+def _cmd_resume(args) -> int:
+    from .experiment_file import SpecError, load
+
+    folder = Path(args.directory)
+    if (folder / "results.json").exists():
+        return _fail(EXIT_BAD_INPUT, f"{folder}: this run is complete (qbhw report {folder} re-plots it)")
+    if not (folder / SPEC_FILE).exists():
+        return _fail(EXIT_BAD_INPUT, f"{folder}: not a qbhw run folder (no {SPEC_FILE})")
     try:
-        results = run_spec(spec)
-        report.write_all(staging, results)
-    except (ValueError, RuntimeError) as err:
-        shutil.rmtree(staging, ignore_errors=True)
-        return _fail(EXIT_FAILED, str(err))
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if out.exists():
-        out.rmdir()
-    staging.rename(out)
-    if not args.quiet:
-        print(report.table(results))
-        print("\n".join(report.summary_lines(results)))
-        print(f"wrote {out}/results.json, charging.png, report.md")
-    return EXIT_OK
+        spec = load(folder / SPEC_FILE)
+    except SpecError as err:
+        return _fail(EXIT_BAD_INPUT, str(err))
+    code, message = _execute(folder, spec, args)
+    return _finish(folder, code, message, created=False)
 
 
 def _cmd_report(args) -> int:
@@ -71,6 +136,56 @@ def _cmd_report(args) -> int:
     return EXIT_OK
 
 
+def _cmd_calibrations(args) -> int:
+    from . import calibration
+
+    if args.action == "list":
+        for path in calibration.available():
+            snap = calibration.load(path)
+            print(f"{path.stem:36} {snap.processor_family:10} {snap.num_qubits:4d} qubits  {path}")
+        return EXIT_OK
+    if args.name is None:
+        return _fail(EXIT_BAD_INPUT, f"calibrations {args.action}: give a {'name' if args.action == 'show' else 'backend'}")
+    try:
+        if args.action == "show":
+            _show(calibration.find(args.name))
+            return EXIT_OK
+        backend = _backend_for_pull(args.name)
+        snap = calibration.snapshot_backend(backend)
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        path = calibration.save(snap, out)
+    except (ValueError, KeyError) as err:
+        return _fail(EXIT_BAD_INPUT, str(err))
+    except RuntimeError as err:
+        return _fail(EXIT_BAD_INPUT, str(err))
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _backend_for_pull(name: str):
+    from .execute.targets import fake_backend
+
+    if name.startswith("fake_"):
+        return fake_backend(name)
+    from .execute.runtime import connect
+
+    return connect(name)
+
+
+def _show(snap) -> None:
+    import numpy as np
+
+    t1 = np.array([q.t1 for q in snap.qubits if q.t1], dtype=float) * 1e6
+    t2 = np.array([q.t2 for q in snap.qubits if q.t2], dtype=float) * 1e6
+    ro = np.array([q.readout_error for q in snap.qubits if q.readout_error is not None], dtype=float)
+    e2 = np.array([g.error for g in snap.gates if g.name == snap.two_qubit_gate and g.error is not None], dtype=float)
+    print(f"{snap.backend_name} ({snap.processor_family}), {snap.num_qubits} qubits, calibrated {snap.date}")
+    print(f"basis gates: {', '.join(snap.basis_gates)}; 2q gate {snap.two_qubit_gate} on {len(snap.coupling_map)} directed edges")
+    print(f"T1 median {np.median(t1):.0f} us (min {t1.min():.0f}), T2 median {np.median(t2):.0f} us (min {t2.min():.0f})")
+    print(f"readout error median {np.median(ro):.2%}; {snap.two_qubit_gate} error median {np.median(e2):.2e}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="qbhw", description="Quantum-battery experiments on quantum processors")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -78,11 +193,22 @@ def main(argv=None) -> int:
     run.add_argument("experiment", help="experiment TOML file")
     run.add_argument("--out", help="output folder (default: results/<timestamp>-<name>)")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument("--yes", action="store_true", help="spend the estimated QPU time without asking")
     run.set_defaults(func=_cmd_run)
+    res = sub.add_parser("resume", help="continue an interrupted run folder")
+    res.add_argument("directory")
+    res.add_argument("--quiet", action="store_true")
+    res.add_argument("--yes", action="store_true", help="spend the estimated QPU time without asking")
+    res.set_defaults(func=_cmd_resume)
     rep = sub.add_parser("report", help="re-plot and re-write the report of a finished run")
     rep.add_argument("directory")
     rep.add_argument("--quiet", action="store_true")
     rep.set_defaults(func=_cmd_report)
+    cal = sub.add_parser("calibrations", help="list, show or pull calibration snapshots")
+    cal.add_argument("action", choices=("list", "show", "pull"))
+    cal.add_argument("name", nargs="?", help="snapshot name (show) or backend name (pull: fake_* or an IBM backend)")
+    cal.add_argument("--out", default="calibrations", help="folder for pulled snapshots (default: calibrations/)")
+    cal.set_defaults(func=_cmd_calibrations)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -1,14 +1,23 @@
-"""One call from a model to measured battery figures of merit beside the exact reference:
+"""One call from a model to measured battery figures of merit beside the exact references:
 
     result = run_experiment(tls_pair(1.0, 0.5, 1.0), np.linspace(0, 10, 20), seed=1)
     result.battery_energy, result.battery_energy_err, result.reference.battery_energy
 
-Pipeline: compile_program (Trotter + emulated dephasing + battery tomography) -> execute.run
--> linear inversion + projection onto physical states -> energy and ergotropy.  Standard
-errors come from a bootstrap over dephasing realizations (each realization's counts carry its
-shot noise, so both sources are resampled), or over shots when there is one realization.
+Pipeline: compile_program (Trotter + emulated dephasing + battery tomography) -> execute
+(any target of :mod:`qbhw.execute`) -> optional readout mitigation -> linear inversion +
+projection onto physical states -> energy and ergotropy.  Standard errors and 95 % bias-corrected
+percentile intervals come from a bootstrap over dephasing realizations (each realization's counts carry
+its shot noise, so both sources are resampled), or over shots with one realization.
 Ergotropy is nonlinear and biased upwards near passive states: ``battery_ergotropy_bias`` is
 the bootstrap mean minus the point estimate.
+
+On device targets the result also carries the device reference: (a) ``device_reference``,
+the same circuits with the same parameter values simulated as density matrices under the
+snapshot's noise model without sampling and analysed by the same estimator (readout error
+included unless mitigated), and (b) ``decoherence_reference``, the exact Lindblad model with
+the chosen qubits' T1/T2 added as channels.  The gap between (a) and (b) is what the gates
+themselves cost.  All references are in the drive's rotating frame, the frame the circuits
+run in (battery energy and ergotropy equal the lab frame's).
 """
 
 from __future__ import annotations
@@ -20,68 +29,134 @@ import numpy as np
 from . import execute
 from .compile import Program, compile_program
 from .metrics import energy, ergotropy
-from .models import Model
+from .models import Model, with_qubit_decoherence
 from .reference import Trajectory, evolve
-from .tomography import linear_inversion, project_physical
+from .tomography import assignments_from_snapshot, bc_interval, linear_inversion, mitigate_counts, project_physical, resample_rows
+
+MITIGATION = ("none", "snapshot")
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True, eq=False)
+class DeviceReference:
+    """Noise-exact prediction (a) of battery energy/ergotropy at the program's times, and the
+    Lindblad model with the qubits' T1/T2 (b); ``seconds_per_unit`` maps model time (1/omega_B)
+    to device seconds (estimated duration of the longest circuit / its model time)."""
+
+    battery_energy: np.ndarray
+    battery_ergotropy: np.ndarray
+    decoherence: Trajectory
+    seconds_per_unit: float
 
 
 @dataclass(frozen=True, eq=False)
 class ExperimentResult:
-    """Measured battery energy/ergotropy with standard errors (arrays over ``times``), the
-    reconstructed battery states, the exact reference of the same model (rotating frame, the
-    frame the circuits run in) and the program that was run."""
+    """Measured battery energy/ergotropy (arrays over ``times``) with standard errors, 95 %
+    bootstrap intervals (shape (T, 2)) and ergotropy bias; the reconstructed battery states;
+    the exact reference of the ideal model; on device targets the device reference; the
+    program that was run and the run's metadata (target, backend, qubits and why, seeds)."""
 
     times: np.ndarray
     battery_energy: np.ndarray
     battery_energy_err: np.ndarray
+    battery_energy_ci: np.ndarray
     battery_ergotropy: np.ndarray
     battery_ergotropy_err: np.ndarray
+    battery_ergotropy_ci: np.ndarray
     battery_ergotropy_bias: np.ndarray
     battery_states: np.ndarray
     reference: Trajectory
+    device_reference: DeviceReference | None
     program: Program
     metadata: dict
 
 
-def _per_time(program: Program, counts) -> list[dict[str, np.ndarray]]:
+def per_time(program: Program, rows) -> list[dict[str, np.ndarray]]:
+    """Per time point, {basis: rows of that PUB} (counts or probabilities)."""
     out = [dict() for _ in program.times]
-    for info, c in zip(program.info, counts):
+    for info, c in zip(program.info, rows):
         out[info.time_index][info.basis] = c
     return out
 
 
-def _resample(rng, c: np.ndarray, n_boot: int) -> np.ndarray:
-    """(M, K) counts -> (n_boot, K): realizations resampled, or shots when M == 1."""
-    if c.shape[0] == 1:
-        total = int(c.sum())
-        return rng.multinomial(total, c[0] / total, size=n_boot)
-    picks = rng.integers(0, c.shape[0], size=(n_boot, c.shape[0]))
-    weights = np.stack([np.bincount(p, minlength=c.shape[0]) for p in picks])
-    return weights @ c
+def _state(data: dict[str, np.ndarray], assignments) -> np.ndarray:
+    """Projected linear-inversion states from {basis: (..., K)} summed counts or probabilities."""
+    if assignments is not None:
+        data = {b: mitigate_counts(c, assignments) for b, c in data.items()}
+    return project_physical(linear_inversion(data))
+
+
+def analyse(program: Program, counts, *, bootstrap: int, rng: np.random.Generator, assignments=None) -> dict:
+    """Battery energy/ergotropy with bootstrap errors from counts per PUB (see module doc)."""
+    hb = np.asarray(program.model.h_battery)
+    cols = {k: [] for k in ("states", "e", "e_err", "e_ci", "w", "w_err", "w_ci", "w_bias")}
+    for data in per_time(program, counts):
+        point = _state({b: c.sum(axis=0) for b, c in data.items()}, assignments)
+        boot = _state({b: resample_rows(c, bootstrap, rng) for b, c in data.items()}, assignments)
+        e_boot, w_boot = energy(boot, hb), ergotropy(boot, hb)
+        w_point = ergotropy(point, hb)
+        for key, value in (("states", point), ("e", energy(point, hb)), ("e_err", e_boot.std(ddof=1)),
+                           ("e_ci", bc_interval(e_boot, energy(point, hb), CONFIDENCE)), ("w", w_point),
+                           ("w_err", w_boot.std(ddof=1)), ("w_ci", bc_interval(w_boot, w_point, CONFIDENCE)),
+                           ("w_bias", w_boot.mean() - w_point)):
+            cols[key].append(value)
+    return {k: np.array(v) for k, v in cols.items()}
+
+
+def device_reference(program: Program, prepared, *, readout: bool) -> DeviceReference:
+    """(a) and (b) of the module doc for a program placed on a device (``prepared``)."""
+    snapshot = prepared.device.snapshot
+    probs = [p.mean(axis=0) for p in execute.exact_probabilities(prepared.isa, snapshot)]
+    measured = [prepared.qubits[q] for q in program.info[0].measured_qubits]
+    if readout:
+        probs = [mitigate_counts(p, assignments_from_snapshot(snapshot, measured), inverse=False) for p in probs]
+    hb = np.asarray(program.model.h_battery)
+    states = np.array([_state(data, None) for data in per_time(program, probs)])
+    t_last = float(program.times[-1])
+    seconds_per_unit = prepared.duration(-1) / t_last if t_last > 0 else 1e-9
+    q = [snapshot.qubits[p] for p in prepared.qubits]
+    noisy_model = with_qubit_decoherence(program.model, [c.t1 for c in q], [min(c.t2, 2 * c.t1) for c in q],
+                                         seconds_per_unit)
+    return DeviceReference(energy(states, hb), ergotropy(states, hb),
+                           evolve(noisy_model, program.times, frame="rotating"), seconds_per_unit)
 
 
 def run_experiment(model: Model, times, *, dephasing: str = "kicks", realizations: int = 100,
-                   shots: int = 4000, target: str = "aer-ideal", seed: int | None = None, order: int = 2,
-                   accuracy: float = 1e-2, max_step: float | None = 0.5, bootstrap: int = 200) -> ExperimentResult:
-    """Run ``model`` at ``times`` (units 1/omega_B) on ``target`` and analyse it (see module)."""
+                   shots: int = 4000, target: str = "aer-ideal", backend=None, qubits=None,
+                   seed: int | None = None, order: int = 2, accuracy: float = 1e-2,
+                   max_step: float | None = 0.5, bootstrap: int = 200, mitigation: str = "none",
+                   directory=None, options=None, confirm: bool = False, progress=None) -> ExperimentResult:
+    """Run ``model`` at ``times`` (units 1/omega_B) on ``target`` and analyse it (module doc).
+
+    shots: total per circuit, split over ``realizations``; backend, qubits, directory,
+    options, confirm, progress: see :func:`qbhw.execute.run`; mitigation: "snapshot" inverts
+    the calibration's readout assignment matrices (device targets only)."""
     if not isinstance(bootstrap, int) or bootstrap < 2:
         raise ValueError(f"bootstrap must be an integer >= 2, got {bootstrap!r}")
+    if mitigation not in MITIGATION:
+        raise ValueError(f"mitigation must be one of {MITIGATION}, got {mitigation!r}")
+    if target not in execute.TARGETS:
+        raise ValueError(f"target must be one of {execute.TARGETS}, got {target!r}")
+    if mitigation != "none" and target == "aer-ideal":
+        raise ValueError("mitigation: the ideal simulator has no readout error; use mitigation='none'")
     seeds = np.random.SeedSequence(seed).generate_state(3)
     program = compile_program(model, times, order=order, accuracy=accuracy, max_step=max_step,
                               dephasing=dephasing, realizations=realizations, seed=int(seeds[0]))
-    run = execute.run(program, target=target, shots=shots, seed=int(seeds[1]))
-    rng = np.random.default_rng(seeds[2])
-    hb = np.asarray(model.h_battery)
-    rows = []
-    for data in _per_time(program, run.counts):
-        point = project_physical(linear_inversion({b: c.sum(axis=0) for b, c in data.items()}))
-        boot = project_physical(linear_inversion({b: _resample(rng, c, bootstrap) for b, c in data.items()}))
-        e_boot, w_boot = energy(boot, hb), ergotropy(boot, hb)
-        w_point = ergotropy(point, hb)
-        rows.append((point, energy(point, hb), e_boot.std(ddof=1), w_point, w_boot.std(ddof=1),
-                     w_boot.mean() - w_point))
-    states, e, e_err, w, w_err, bias = (np.array(col) for col in zip(*rows))
+    run_seed = int(seeds[1])
+    prepared = assignments = dev_ref = None
+    if target == "aer-ideal":
+        run = execute.run(program, target=target, shots=shots, seed=run_seed, progress=progress)
+    else:
+        prepared = execute.prepare(program, execute.device(target, backend), qubits)
+        run = execute.run_prepared(program, prepared, shots=shots, seed=run_seed, directory=directory,
+                                   options=options, confirm=confirm, progress=progress)
+        if mitigation == "snapshot":
+            measured = [prepared.qubits[q] for q in program.info[0].measured_qubits]
+            assignments = assignments_from_snapshot(prepared.device.snapshot, measured)
+        dev_ref = device_reference(program, prepared, readout=mitigation == "none")
+    a = analyse(program, run.counts, bootstrap=bootstrap, rng=np.random.default_rng(seeds[2]), assignments=assignments)
     reference = evolve(model, program.times, frame="rotating")
-    return ExperimentResult(program.times, e, e_err, w, w_err, bias, states, reference, program,
-                            {**run.metadata, "steps": program.steps, "trotter_error": program.error_bound,
-                             "dephasing": dephasing, "bootstrap": bootstrap})
+    meta = {**run.metadata, "steps": program.steps, "trotter_error": program.error_bound, "dephasing": dephasing,
+            "bootstrap": bootstrap, "confidence": CONFIDENCE, "mitigation": mitigation, "seed": seed}
+    return ExperimentResult(program.times, a["e"], a["e_err"], a["e_ci"], a["w"], a["w_err"], a["w_ci"], a["w_bias"],
+                            a["states"], reference, dev_ref, program, meta)

@@ -12,9 +12,24 @@
     num = 21
 
     [run]
-    target = "reference"     # what executes the experiment (see TARGETS)
-    shots = 2000
+    target = "aer-noisy"     # reference | aer-ideal | aer-noisy | fake-local | ibm
+    backend = "fake_fez"     # calibration snapshot (aer-noisy) or backend name
+    qubits = [45, 37]        # optional: device qubit per model qubit (default: chosen)
+    shots = 20000            # per circuit, split over the dephasing realizations
+    realizations = 100
+    dephasing = "kicks"      # kicks | flips | none
+    mitigation = "none"      # none | snapshot (readout assignment inversion)
+    bootstrap = 200
     seed = 1234
+
+    [compile]                # product formula: order 1, 2 or 4; accuracy; max_step (1/omega_B)
+    order = 2
+    accuracy = 0.01
+    max_step = 0.5
+
+    [options]                # runtime Sampler options (fake-local, ibm)
+    dynamical_decoupling = "XY4"
+    twirling = true
 
 Unknown sections or keys, wrong types and out-of-range values raise ``SpecError`` (a
 ValueError) whose message starts with the offending key, e.g. ``model.gamma_c: ...``.
@@ -40,7 +55,10 @@ MODEL_KINDS = {
     "tls_oscillator": models.tls_oscillator,
     "oscillator_pair": models.oscillator_pair,
 }
-TARGETS = ("reference",)
+TARGETS = ("reference", "aer-ideal", "aer-noisy", "fake-local", "ibm")
+DEPHASING = ("kicks", "flips", "none")
+MITIGATION = ("none", "snapshot")
+DD_SEQUENCES = ("XX", "XpXm", "XY4")
 
 
 class SpecError(ValueError):
@@ -52,20 +70,30 @@ class ExperimentSpec:
     model_kind: str
     model_params: MappingProxyType
     times: tuple[float, ...]
-    target: str = "reference"
-    shots: int = 2000
+    target: str = "aer-noisy"
+    backend: str | None = None
+    qubits: tuple[int, ...] | None = None
+    shots: int = 20000
+    realizations: int = 100
+    dephasing: str = "kicks"
+    mitigation: str = "none"
+    bootstrap: int = 200
     seed: int = 1234
     charging_n: float = 1.0
+    compile_options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    runtime_options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     source: str = ""
-    run_options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
 
     def build_model(self):
         return MODEL_KINDS[self.model_kind](**self.model_params)
 
     def to_dict(self) -> dict[str, Any]:
+        run = {"target": self.target, "backend": self.backend, "qubits": self.qubits, "shots": self.shots,
+               "realizations": self.realizations, "dephasing": self.dephasing, "mitigation": self.mitigation,
+               "bootstrap": self.bootstrap, "seed": self.seed, "charging_n": self.charging_n}
         return {"model": {"kind": self.model_kind, **self.model_params}, "times": list(self.times),
-                "run": {"target": self.target, "shots": self.shots, "seed": self.seed,
-                        "charging_n": self.charging_n, **self.run_options}}
+                "run": {k: v for k, v in run.items() if v is not None},
+                "compile": dict(self.compile_options), "options": dict(self.runtime_options)}
 
 
 def _number(key: str, value, *, integer=False, minimum=None, strict_min=False) -> float | int:
@@ -132,31 +160,88 @@ def _times(table) -> tuple[float, ...]:
     return tuple(float(x) for x in t)
 
 
+def _choice(key: str, value, allowed) -> str:
+    if value not in allowed:
+        raise SpecError(f"{key}: expected one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _run(run) -> dict:
+    if not isinstance(run, dict):
+        raise SpecError("run: expected a table [run]")
+    _unknown("run", run, ["target", "backend", "qubits", "shots", "realizations", "dephasing", "mitigation",
+                          "bootstrap", "seed", "charging_n"])
+    out = {
+        "target": _choice("run.target", run.get("target", "aer-noisy"), TARGETS),
+        "shots": _number("run.shots", run.get("shots", 20000), integer=True, minimum=1),
+        "realizations": _number("run.realizations", run.get("realizations", 100), integer=True, minimum=1),
+        "dephasing": _choice("run.dephasing", run.get("dephasing", "kicks"), DEPHASING),
+        "mitigation": _choice("run.mitigation", run.get("mitigation", "none"), MITIGATION),
+        "bootstrap": _number("run.bootstrap", run.get("bootstrap", 200), integer=True, minimum=2),
+        "seed": _number("run.seed", run.get("seed", 1234), integer=True, minimum=0),
+        "charging_n": _number("run.charging_n", run.get("charging_n", 1.0), minimum=0.0, strict_min=True),
+    }
+    if "backend" in run:
+        if not isinstance(run["backend"], str) or not run["backend"]:
+            raise SpecError(f"run.backend: expected a backend or calibration name, got {run['backend']!r}")
+        out["backend"] = run["backend"]
+    if out["target"] in ("fake-local", "ibm") and "backend" not in out:
+        raise SpecError(f"run.backend: required for target {out['target']!r} (e.g. 'fake_fez' or 'ibm_fez')")
+    if "qubits" in run:
+        q = run["qubits"]
+        if not isinstance(q, list) or not q:
+            raise SpecError("run.qubits: expected a non-empty list of device qubit indices")
+        out["qubits"] = tuple(_number(f"run.qubits[{i}]", v, integer=True, minimum=0) for i, v in enumerate(q))
+    if out["mitigation"] != "none" and out["target"] in ("reference", "aer-ideal"):
+        raise SpecError(f"run.mitigation: target {out['target']!r} has no readout error; use 'none'")
+    return out
+
+
+def _compile(table) -> dict:
+    if not isinstance(table, dict):
+        raise SpecError("compile: expected a table [compile]")
+    _unknown("compile", table, ["order", "accuracy", "max_step"])
+    out = {}
+    if "order" in table:
+        out["order"] = _choice("compile.order", _number("compile.order", table["order"], integer=True), (1, 2, 4))
+    if "accuracy" in table:
+        out["accuracy"] = _number("compile.accuracy", table["accuracy"], minimum=0.0, strict_min=True)
+    if "max_step" in table:
+        out["max_step"] = _number("compile.max_step", table["max_step"], minimum=0.0, strict_min=True)
+    return out
+
+
+def _options(table) -> dict:
+    if not isinstance(table, dict):
+        raise SpecError("options: expected a table [options]")
+    _unknown("options", table, ["dynamical_decoupling", "twirling"])
+    out = {}
+    if "dynamical_decoupling" in table:
+        out["dynamical_decoupling"] = _choice("options.dynamical_decoupling", table["dynamical_decoupling"], DD_SEQUENCES)
+    if "twirling" in table:
+        if not isinstance(table["twirling"], bool):
+            raise SpecError(f"options.twirling: expected true or false, got {table['twirling']!r}")
+        out["twirling"] = table["twirling"]
+    return out
+
+
 def parse(text: str, source: str = "<string>") -> ExperimentSpec:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{source}: not valid TOML ({err})") from None
-    _unknown("<top>", data, ["model", "times", "run"])
+    _unknown("<top>", data, ["model", "times", "run", "compile", "options"])
     if "model" not in data or "times" not in data:
         raise SpecError(f"{'model' if 'model' not in data else 'times'}: required section missing")
     kind, params = _model(data["model"])
     times = _times(data["times"])
-    run = data.get("run", {})
-    if not isinstance(run, dict):
-        raise SpecError("run: expected a table [run]")
-    _unknown("run", run, ["target", "shots", "seed", "charging_n"])
-    target = run.get("target", "reference")
-    if target not in TARGETS:
-        raise SpecError(f"run.target: expected one of {', '.join(TARGETS)}, got {target!r}")
     return ExperimentSpec(
         model_kind=kind,
         model_params=MappingProxyType(params),
         times=times,
-        target=target,
-        shots=_number("run.shots", run.get("shots", 2000), integer=True, minimum=1),
-        seed=_number("run.seed", run.get("seed", 1234), integer=True, minimum=0),
-        charging_n=_number("run.charging_n", run.get("charging_n", 1.0), minimum=0.0, strict_min=True),
+        **_run(data.get("run", {})),
+        compile_options=MappingProxyType(_compile(data.get("compile", {}))),
+        runtime_options=MappingProxyType(_options(data.get("options", {}))),
         source=source,
     )
 

@@ -1,8 +1,11 @@
 """Results on disk: results.json, PNG plots and a short Markdown report.
 
-results.json layout (top level): times, battery_energy and battery_ergotropy as
-{"value": [...], "stderr": [...]}, reference {"battery_energy", "battery_ergotropy"},
-summary (steady state, charging time, power), spec, backend, qubits, versions, seed.
+results.json layout (top level): times; battery_energy and battery_ergotropy as
+{"value": [...], "stderr": [...]} (measured runs add "ci95": [[low, high], ...] and, for
+ergotropy, "bias"); reference (ideal model) and device_reference (noise-exact prediction,
+with "agreement" of the measured intervals) and decoherence_reference (Lindblad + T1/T2) as
+{"battery_energy": [...], "battery_ergotropy": [...]}; summary (steady state, charging time,
+power); target, backend, calibration_date, qubits, qubit_reason, program, spec, versions, seed.
 Every writer is atomic (temporary file + os.replace) so an interrupted run never leaves a
 half-written file behind.
 """
@@ -78,11 +81,20 @@ def plot_charging(path: Path, results: dict) -> None:
             ax.axhline(steady, color="gray", ls=":", lw=1, label="long-time limit")
         dev = (results.get("device_reference") or {}).get(key)
         if dev is not None:
-            ax.plot(t, dev, "--", color="tab:orange", lw=1.5, label="device noise model (exact)")
+            ax.plot(t, dev, "--", color="tab:orange", lw=1.5, label="device noise model, exact (a)")
+        deco = (results.get("decoherence_reference") or {}).get(key)
+        if deco is not None:
+            ax.plot(t, deco, ":", color="tab:green", lw=1.5, label="Lindblad + qubit T1/T2 (b)")
         meas = results.get(key)
         if meas is not None and results.get("measured", False):
-            ax.errorbar(t, meas["value"], yerr=meas["stderr"], fmt="o", ms=4, capsize=2,
-                        color="tab:blue", label=f"measured ({results.get('backend', '')})")
+            value = np.asarray(meas["value"], dtype=float)
+            if meas.get("ci95") is not None:  # asymmetric 95 % bootstrap intervals
+                ci = np.asarray(meas["ci95"], dtype=float)
+                yerr = np.clip(np.stack([value - ci[:, 0], ci[:, 1] - value]), 0, None)
+            else:
+                yerr = meas["stderr"]
+            ax.errorbar(t, value, yerr=yerr, fmt="o", ms=4, capsize=2, color="tab:blue",
+                        label=f"measured, 95 % CI ({results.get('backend', '')})")
         ax.set_xlabel(r"time $t\,\omega_B$")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
@@ -101,6 +113,12 @@ def plot_charging(path: Path, results: dict) -> None:
 def summary_lines(results: dict) -> list[str]:
     s = results.get("summary", {})
     lines = []
+    agreement = (results.get("device_reference") or {}).get("agreement")
+    if agreement:
+        for key, name in (("battery_ergotropy", "ergotropy"), ("battery_energy", "E_B")):
+            a = agreement[key]
+            lines.append(f"{name}: noise-exact device reference inside the 95 % bootstrap interval at "
+                         f"{a['inside']}/{a['points']} time points")
     if s.get("steady_battery_energy") is not None:
         lines.append(f"E_B(inf) = {s['steady_battery_energy']:.6f}   ergotropy(inf) = "
                      f"{s['steady_battery_ergotropy']:.6f}   (long-time limit from the initial state)")
@@ -121,11 +139,17 @@ def table(results: dict, rows: int = 11) -> str:
         head = f"{'t':>8} {'E_B (exact)':>12} {'ergotropy (exact)':>18}"
         return "\n".join([head, "-" * len(head)] + [
             f"{t[i]:8.3f} {ref['battery_energy'][i]:12.5f} {ref['battery_ergotropy'][i]:18.5f}" for i in idx])
-    head = f"{'t':>8} {'E_B':>10} {'+-':>8} {'ergotropy':>10} {'+-':>8} {'E_B ref':>10} {'erg ref':>10}"
+    dev = results.get("device_reference") or {}
+    head = f"{'t':>8} {'E_B':>10} {'+-':>8} {'ergotropy':>10} {'+-':>8} {'E_B ideal':>10} {'erg ideal':>10}"
+    if dev:
+        head += f" {'E_B dev':>10} {'erg dev':>10}"
     out = [head, "-" * len(head)]
     for i in idx:
-        out.append(f"{t[i]:8.3f} {e['value'][i]:10.5f} {e['stderr'][i]:8.5f} {w['value'][i]:10.5f} "
-                   f"{w['stderr'][i]:8.5f} {ref['battery_energy'][i]:10.5f} {ref['battery_ergotropy'][i]:10.5f}")
+        line = (f"{t[i]:8.3f} {e['value'][i]:10.5f} {e['stderr'][i]:8.5f} {w['value'][i]:10.5f} "
+                f"{w['stderr'][i]:8.5f} {ref['battery_energy'][i]:10.5f} {ref['battery_ergotropy'][i]:10.5f}")
+        if dev:
+            line += f" {dev['battery_energy'][i]:10.5f} {dev['battery_ergotropy'][i]:10.5f}"
+        out.append(line)
     return "\n".join(out)
 
 
@@ -134,8 +158,20 @@ def markdown(results: dict) -> str:
     model = spec.get("model", {})
     lines = [f"# {results.get('title', 'qbhw experiment')}", "",
              f"- model: `{model.get('kind')}` with " + ", ".join(f"{k} = {v}" for k, v in model.items() if k != "kind"),
-             f"- target: `{results.get('backend')}`, seed {results.get('seed')}",
+             f"- target: `{results.get('target', results.get('backend'))}` on `{results.get('backend')}`"
+             + (f" (calibration {results.get('calibration_date')})" if results.get("calibration_date") else "")
+             + f", seed {results.get('seed')}",
              f"- software: " + ", ".join(f"{k} {v}" for k, v in results.get("versions", {}).items()), ""]
+    if results.get("qubits"):
+        lines.append(f"- qubits {results['qubits']}: {results.get('qubit_reason', '')}")
+    prog = results.get("program")
+    if prog:
+        lines.append(f"- program: {prog['circuits']} circuits, order-{prog['order']} product formula, up to "
+                     f"{max(prog['steps'])} steps, {prog['realizations']} `{prog['dephasing']}` realizations x "
+                     f"{prog['shots_per_realization']} shots")
+    if results.get("measured"):
+        lines.append("- ergotropy is biased upwards near passive states (bootstrap bias in results.json); "
+                     "error bars are 95 % bias-corrected bootstrap intervals over realizations and shots")
     lines += [f"- {line}" for line in summary_lines(results)]
     lines += ["", "![charging curves](charging.png)", "", "```", table(results), "```", ""]
     return "\n".join(lines)

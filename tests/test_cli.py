@@ -20,6 +20,7 @@ gamma_c = 1.0
 stop = 4.0
 num = 5
 [run]
+target = "reference"
 seed = 7
 """
 
@@ -57,7 +58,10 @@ def test_run_writes_results_plot_and_report(tmp_path):
     (GOOD.replace('kind = "tls_pair"', 'kind = "flux_capacitor"'), r"^model\.kind: expected one of"),
     (GOOD.replace("num = 5", "num = 1"), r"^times\.num: must be >= 2"),
     (GOOD.replace("seed = 7", "seed = 7\nshots = 0"), r"^run\.shots: must be >= 1"),
-    (GOOD.replace("seed = 7", 'target = "ibm_mars"'), r"^run\.target: expected one of"),
+    (GOOD.replace('target = "reference"', 'target = "ibm_mars"'), r"^run\.target: expected one of"),
+    (GOOD.replace('target = "reference"', 'target = "fake-local"'), r"^run\.backend: required"),
+    (GOOD.replace('target = "reference"', 'target = "aer-ideal"\nmitigation = "snapshot"'), r"^run\.mitigation:"),
+    (GOOD + '\n[options]\ndynamical_decoupling = "XZ"\n', r"^options\.dynamical_decoupling: expected one of"),
     (GOOD + "\n[sweep]\nx = 1\n", r"^<top>\.sweep: unknown key"),
     (GOOD.replace("stop = 4.0\nnum = 5", "values = [0.0, 2.0, 1.0]"), r"strictly increasing"),
 ])

@@ -376,3 +376,37 @@ def load(path) -> CalibrationSnapshot:
     except json.JSONDecodeError as exc:
         raise ValueError(f"calibration file {path} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
     return from_dict(data, source=f"calibration file {path}")
+
+
+#: Snapshots shipped with qbhw (``calibrations/`` at the top of the source tree).
+EMBEDDED_DIR = Path(__file__).resolve().parents[2] / "calibrations"
+
+
+def search_dirs() -> tuple[Path, ...]:
+    """Where snapshot names are looked up: ``./calibrations`` first, then the embedded ones."""
+    local = Path.cwd() / "calibrations"
+    return (local, EMBEDDED_DIR) if local.resolve() != EMBEDDED_DIR else (EMBEDDED_DIR,)
+
+
+def available() -> list[Path]:
+    """Every snapshot file in :func:`search_dirs` (a name found twice: the first one)."""
+    seen: dict[str, Path] = {}
+    for d in search_dirs():
+        for p in sorted(d.glob("*.json")) if d.is_dir() else ():
+            seen.setdefault(p.stem, p)
+    return sorted(seen.values(), key=lambda p: p.stem)
+
+
+def find(name) -> CalibrationSnapshot:
+    """A snapshot by file path, by ``<backend>-<date>`` or by backend name alone (the newest
+    date); a one-line ValueError listing what exists otherwise."""
+    if isinstance(name, Path) or str(name).endswith(".json"):
+        return load(name)
+    files = available()
+    exact = [p for p in files if p.stem == name]
+    dated = sorted((p for p in files if p.stem.rsplit("-", 3)[0] == name), key=lambda p: p.stem)
+    if exact or dated:
+        return load((exact or dated)[-1])
+    names = ", ".join(p.stem for p in files) or "none"
+    raise ValueError(f"calibration {name!r} not found in {', '.join(map(str, search_dirs()))} (available: {names}); "
+                     "`qbhw calibrations pull BACKEND` writes one")

@@ -186,8 +186,14 @@ def _collect(run: _Run, job: dict, executor) -> bool:
     return True
 
 
-def _execute(run: _Run, executor, chunk_size, retries, backoff, sleep) -> None:
+def _execute(run: _Run, executor, chunk_size, retries, backoff, sleep, progress=None) -> None:
     m = run.manifest
+    total = len(m["pubs"])
+
+    def report():
+        if progress:
+            progress(sum(run.done(p["id"]) for p in m["pubs"]), total)
+
     # 1. jobs already submitted by an earlier process: fetch, never resubmit
     for job in list(m["jobs"]):
         if job["state"] == "done":
@@ -217,12 +223,14 @@ def _execute(run: _Run, executor, chunk_size, retries, backoff, sleep) -> None:
         run.save()
         if executor.synchronous:
             _collect(run, job, executor)
+            report()
         else:
             submitted.append(job)
     # 3. asynchronous jobs: collect in submission order (Batch runs them concurrently)
     for job in submitted:
         if not _collect(run, job, executor):
             raise RuntimeError(f"job {job['job_id']} on {executor.name} cannot be retrieved; run resume() again")
+        report()
 
 
 def run_with_manifest(
@@ -237,11 +245,13 @@ def run_with_manifest(
     retries: int = 3,
     backoff: float = 2.0,
     sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, ...]:
     """Execute ``isa_pubs`` through ``executor`` with a manifest in ``directory`` and return the
     counts per PUB.  If ``directory`` already holds a manifest of the same program (hash),
     backend, shots and seed, this continues it (see :func:`resume`); a different program is an
-    error.  ``backoff`` (seconds) doubles after each transient failure, ``retries`` times."""
+    error.  ``backoff`` (seconds) doubles after each transient failure, ``retries`` times;
+    ``progress(done, total)`` is called as PUB results arrive."""
     if int(chunk_size) != chunk_size or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     if int(retries) != retries or retries < 0:
@@ -275,7 +285,7 @@ def run_with_manifest(
         }
     run = _Run(directory, manifest)
     run.save()
-    _execute(run, executor, int(chunk_size), int(retries), float(backoff), sleep)
+    _execute(run, executor, int(chunk_size), int(retries), float(backoff), sleep, progress)
     return load_results(directory)
 
 
@@ -295,6 +305,7 @@ def resume(directory, executor, **kwargs) -> tuple[np.ndarray, ...]:
         int(kwargs.get("retries", 3)),
         float(kwargs.get("backoff", 2.0)),
         kwargs.get("sleep", time.sleep),
+        kwargs.get("progress"),
     )
     return load_results(directory)
 

@@ -16,14 +16,14 @@ Times are in seconds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
+from .result import ExecutionResult
+
 __all__ = [
-    "SampledCounts",
     "IsaPub",
     "coerce_pubs",
     "prepare_pubs",
@@ -35,18 +35,6 @@ __all__ = [
 
 #: Largest number of classical bits per circuit for dense counts arrays (2**MAX_CLBITS columns).
 MAX_CLBITS = 20
-
-
-@dataclass(frozen=True)
-class SampledCounts:
-    """Counts per PUB (shape (M_i, 2**num_clbits_i), see module doc) and run metadata."""
-
-    counts: tuple[np.ndarray, ...]
-    metadata: Mapping = field(default_factory=dict)
-
-    def __post_init__(self):
-        object.__setattr__(self, "counts", tuple(self.counts))
-        object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -253,7 +241,7 @@ def run_noisy(
     seed: int | None = None,
     initial_layout: Sequence[int] | None = None,
     optimization_level: int = 1,
-) -> SampledCounts:
+) -> ExecutionResult:
     """Sample ``pubs`` (a Program, circuits or SamplerV2-style PUB tuples; logical or ISA)
     with the device noise of ``calibration`` (a :class:`CalibrationSnapshot` or a fake/real
     backend) restricted to the qubits each circuit uses.  ``shots`` per parameter set (a PUB's
@@ -262,7 +250,7 @@ def run_noisy(
     snapshot, target = _device(calibration)
     isa = _prepare(pubs, snapshot, target, initial_layout, optimization_level, 0)
     counts = sample_isa_pubs(isa, snapshot, shots=shots, seed=seed)
-    return SampledCounts(
+    return ExecutionResult(
         counts=tuple(counts),
         metadata={
             "target": "aer-noisy",

@@ -19,7 +19,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .noisy import IsaPub, SampledCounts, _check_run_args, counts_from_pub_result, prepare_pubs
+from .result import ExecutionResult
+from .noisy import IsaPub, _check_run_args, counts_from_pub_result, prepare_pubs
 
 __all__ = [
     "SAMPLERS",
@@ -214,7 +215,7 @@ def run_runtime(
     options: Mapping | None = None,
     dry_run: bool = False,
     optimization_level: int = 1,
-) -> SampledCounts:
+) -> ExecutionResult:
     """Run PUBs through qiskit-ibm-runtime's Sampler on ``backend`` (a fake backend = local
     mode; an ``IBMBackend`` = IBM Quantum in a Batch) and wait for the counts.  ``options``
     overrides :func:`build_options` (plain dict); ``sampler`` is ``"executor"`` or ``"legacy"``."""
@@ -222,7 +223,7 @@ def run_runtime(
     isa = prepare_pubs(pubs, backend, initial_layout=initial_layout, optimization_level=optimization_level)
     job = submit(isa, backend, opts, sampler=sampler, dry_run=dry_run)
     counts = counts_from_result(job.result(), isa)
-    return SampledCounts(
+    return ExecutionResult(
         counts=tuple(counts),
         metadata={
             "target": "runtime-local" if is_local(backend) else "ibm",

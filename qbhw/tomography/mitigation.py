@@ -47,19 +47,22 @@ def assignment_from_counts(counts_prep0, counts_prep1) -> np.ndarray:
     return assignment_matrix(c0[1] / c0.sum(), c1[0] / c1.sum())
 
 
-def mitigate_counts(counts, assignments: Sequence[np.ndarray]) -> np.ndarray:
-    """Quasi-counts (2**k,) = (A_{k-1} x ... x A_0)^-1 counts; same total as ``counts``."""
+def mitigate_counts(counts, assignments: Sequence[np.ndarray], *, inverse: bool = True) -> np.ndarray:
+    """Quasi-counts (..., 2**k) = (A_{k-1} x ... x A_0)^-1 counts over the last axis (same
+    totals); ``inverse=False`` applies the forward map instead (ideal -> noisy readout)."""
     c = np.asarray(counts, dtype=float)
     k = len(assignments)
-    if c.shape != (2**k,):
-        raise ValueError(f"counts must have shape ({2**k},) for {k} assignment matrices, got {c.shape}")
-    t = c.reshape((2,) * k)  # axis j <-> qubit k-1-j (qubit 0 is the last axis: bit 0)
+    if c.shape[-1:] != (2**k,):
+        raise ValueError(f"counts must have last axis {2**k} for {k} assignment matrices, got {c.shape}")
+    lead = c.ndim - 1
+    t = c.reshape(c.shape[:-1] + (2,) * k)  # axis lead+j <-> qubit k-1-j (qubit 0: bit 0)
     for i, a in enumerate(assignments):
         a = np.asarray(a, dtype=float)
         if a.shape != (2, 2) or not np.allclose(a.sum(axis=0), 1):
             raise ValueError(f"assignments[{i}] must be a 2x2 matrix with columns summing to 1")
-        t = np.moveaxis(np.tensordot(np.linalg.inv(a), t, axes=([1], [k - 1 - i])), 0, k - 1 - i)
-    return t.reshape(-1)
+        axis = lead + k - 1 - i
+        t = np.moveaxis(np.tensordot(np.linalg.inv(a) if inverse else a, t, axes=([1], [axis])), 0, axis)
+    return t.reshape(c.shape)
 
 
 def mitigate_data(data: Mapping[str, np.ndarray], assignments: Sequence[np.ndarray]) -> dict[str, np.ndarray]:

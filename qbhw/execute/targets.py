@@ -1,0 +1,298 @@
+"""One entry point from a Program to counts, whatever executes it.
+
+Targets (``backend`` names the device where one is needed):
+    "aer-ideal"   Aer without noise (``backend`` unused);
+    "aer-noisy"   Aer with the noise of a calibration snapshot restricted to the qubits the
+                  program uses (:mod:`.noisy`); ``backend`` = snapshot name, file or object,
+                  default :data:`DEFAULT_CALIBRATION` (the embedded Heron snapshot);
+    "fake-local"  qiskit-ibm-runtime's Sampler in local mode on a fake backend
+                  (``backend`` = e.g. "fake_fez"): the client's real code path, slow;
+    "ibm"         IBM Quantum through ``QiskitRuntimeService`` in Batch mode
+                  (``backend`` = e.g. "ibm_fez"; account from saved accounts or environment).
+
+Device targets place the program's qubits on physical qubits chosen from the calibration
+(:func:`choose_qubits`, or ``qubits=`` given by the user).  With ``directory`` every
+submission goes through a job manifest (:mod:`.manifest`): ``qbhw resume`` continues it and
+no finished PUB runs twice.  ``shots`` is the total per PUB, split evenly over the
+program's dephasing realizations (parameter rows).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .result import ExecutionResult
+
+TARGETS = ("aer-ideal", "aer-noisy", "fake-local", "ibm")
+DEVICE_TARGETS = TARGETS[1:]
+#: Embedded Heron r2 snapshot used when a noisy target names no backend.
+DEFAULT_CALIBRATION = "fake_fez-2025-02-26"
+#: Estimated QPU seconds above which an IBM run needs ``confirm=True`` (CLI: ``--yes``).
+CONFIRM_QPU_SECONDS = 60.0
+
+Progress = Callable[[int, int], None]
+
+
+class CostError(RuntimeError):
+    """An IBM run would cost more QPU time than allowed without confirmation."""
+
+
+@dataclass(frozen=True, eq=False)
+class Device:
+    """A resolved device target: its calibration snapshot and, for runtime targets, the
+    backend object (fake backend or ``IBMBackend``)."""
+
+    target: str
+    snapshot: object
+    backend: object = None
+
+    @property
+    def name(self) -> str:
+        return self.snapshot.backend_name
+
+
+def fake_backend(name: str):
+    """The qiskit-ibm-runtime fake backend called ``name`` (e.g. "fake_fez")."""
+    from qiskit_ibm_runtime.fake_provider import FakeProviderForBackendV2
+
+    provider = FakeProviderForBackendV2()
+    known = sorted(b.name for b in provider.backends())
+    if name not in known:
+        close = [k for k in known if name.replace("fake_", "") in k][:5]
+        raise ValueError(f"backend: no fake backend {name!r}{' (did you mean ' + ', '.join(close) + '?)' if close else ''}")
+    return provider.backend(name)
+
+
+def device(target: str, backend=None) -> Device:
+    """Resolve ``target`` and ``backend`` (see module doc) into a :class:`Device`."""
+    from ..calibration import CalibrationSnapshot, find, snapshot_backend
+
+    if target not in DEVICE_TARGETS:
+        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+    if target == "aer-noisy":
+        snap = backend if isinstance(backend, CalibrationSnapshot) else find(backend or DEFAULT_CALIBRATION)
+        return Device(target, snap)
+    if backend is None:
+        raise ValueError(f"backend: target {target!r} needs a backend name (e.g. 'fake_fez' or 'ibm_fez')")
+    if isinstance(backend, str):
+        if target == "fake-local":
+            backend = fake_backend(backend)
+        else:
+            from .runtime import connect
+
+            backend = connect(backend)
+    return Device(target, snapshot_backend(backend), backend)
+
+
+def coupling_graph(program) -> dict[int, set[int]]:
+    """Logical qubit -> qubits it shares a Hamiltonian term with."""
+    graph: dict[int, set[int]] = {q: set() for q in range(program.pubs[0][0].num_qubits)}
+    for label in program.model.pauli(np.asarray(program.model.h0)).paulis.to_labels():
+        support = [len(label) - 1 - i for i, c in enumerate(label) if c != "I"]
+        for a in support:
+            graph[a].update(b for b in support if b != a)
+    return graph
+
+
+def _path(graph) -> list[int] | None:
+    ends = [q for q, n in graph.items() if len(n) == 1]
+    if len(graph) < 2 or any(len(n) > 2 for n in graph.values()) or len(ends) != 2:
+        return None
+    path = [min(ends)]
+    while len(path) < len(graph):
+        nxt = [q for q in graph[path[-1]] if q not in path]
+        if not nxt:
+            return None
+        path.append(nxt[0])
+    return path
+
+
+def estimated_duration(program, snapshot) -> tuple[float, int]:
+    """(seconds, two-qubit gates per coupler) of the longest circuit, roughly: each two-qubit
+    rotation costs two entangling gates of the device's median duration."""
+    longest = max((qc for qc, _ in program.pubs), key=lambda qc: qc.size())
+    two_q = sum(1 for inst in longest.data if inst.operation.num_qubits == 2)
+    twoq = [g.duration for g in snapshot.gates if g.name == snapshot.two_qubit_gate and g.duration]
+    oneq = [g.duration for g in snapshot.gates if g.name == "sx" and g.duration]
+    edges = max(1, sum(len(n) for n in coupling_graph(program).values()) // 2)
+    seconds = 2 * two_q * float(np.median(twoq)) + longest.depth() * float(np.median(oneq or [0.0]))
+    return max(seconds, 1e-9), max(1, 2 * two_q // edges)
+
+
+def choose_qubits(program, snapshot) -> tuple[tuple[int, ...], str]:
+    """Physical qubit for each logical qubit of ``program`` (index = logical qubit) and why:
+    the best pair, chain or degree-3 star of ``snapshot`` for the program's coupling graph."""
+    from ..calibration import select_chain, select_pair, select_star
+
+    graph = coupling_graph(program)
+    duration, n2q = estimated_duration(program, snapshot)
+    n = len(graph)
+    if n == 2:
+        choice = select_pair(snapshot, duration=duration, two_qubit_gates=n2q)
+        charger = program.model.charger[0] if program.model.charger else 0
+        layout = [0, 0]
+        layout[charger], layout[1 - charger] = choice.qubits
+        return tuple(layout), choice.reason
+    path = _path(graph)
+    if path is not None:
+        choice = select_chain(snapshot, n, duration=duration, two_qubit_gates=n2q)
+        layout = [0] * n
+        for logical, physical in zip(path, choice.qubits):
+            layout[logical] = physical
+        return tuple(layout), choice.reason
+    centres = [q for q, nb in graph.items() if len(nb) == n - 1]
+    if n == 4 and centres and all(len(graph[q]) == 1 for q in graph if q != centres[0]):
+        choice = select_star(snapshot, duration=duration, two_qubit_gates=n2q)
+        leaves = [q for q in graph if q != centres[0]]
+        layout = [0] * n
+        layout[centres[0]] = choice.qubits[0]
+        for logical, physical in zip(leaves, choice.qubits[1:]):
+            layout[logical] = physical
+        return tuple(layout), choice.reason
+    raise ValueError(f"qubits: no automatic layout for the coupling graph of {program.model.name!r} "
+                     f"({n} qubits); pass qubits=[...] (one device qubit per model qubit)")
+
+
+def shots_per_row(program, shots: int) -> int:
+    if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1:
+        raise ValueError(f"shots must be an integer >= 1, got {shots!r}")
+    return max(1, math.ceil(int(shots) / program.realizations))
+
+
+def _chunks(n: int, size: int):
+    return [list(range(i, min(n, i + size))) for i in range(0, n, size)]
+
+
+def run(program, *, target: str = "aer-ideal", shots: int = 4000, seed: int | None = None, backend=None,
+        qubits: Sequence[int] | None = None, directory=None, options: Mapping | None = None,
+        dry_run: bool = False, confirm: bool = False, chunk_size: int = 21,
+        progress: Progress | None = None) -> ExecutionResult:
+    """Execute ``program.pubs`` on ``target`` (see module doc) and return counts per PUB.
+
+    options: runtime Sampler options (:func:`qbhw.execute.runtime.build_options` keywords,
+    e.g. ``dynamical_decoupling="XY4"``, ``twirling=True``); dry_run: validate on the device
+    without running (IBM only); confirm: allow IBM runs above :data:`CONFIRM_QPU_SECONDS`;
+    progress(done, total): called after each chunk of PUBs."""
+    per = shots_per_row(program, shots)
+    if target == "aer-ideal":
+        from .aer import run_pubs
+
+        counts = []
+        for idx in _chunks(len(program.pubs), chunk_size):
+            counts.extend(run_pubs([program.pubs[i] for i in idx], per, None if seed is None else seed + idx[0]))
+            if progress:
+                progress(idx[-1] + 1, len(program.pubs))
+        return ExecutionResult(counts, {"target": target, "backend": "aer_simulator", "seed": seed,
+                                        "shots_per_realization": per, "realizations": program.realizations})
+    dev = device(target, backend)
+    return run_on_device(program, dev, shots=shots, seed=seed, qubits=qubits, directory=directory,
+                         options=options, dry_run=dry_run, confirm=confirm, chunk_size=chunk_size, progress=progress)
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A program placed on a device: ISA PUBs (:class:`qbhw.execute.noisy.IsaPub`), the
+    physical qubit of each logical qubit and why it was chosen."""
+
+    device: Device
+    isa: tuple
+    qubits: tuple[int, ...]
+    reason: str
+
+    def duration(self, index: int = -1) -> float:
+        """Estimated duration in seconds of PUB ``index`` (longest path, device durations)."""
+        from ..calibration import full_target
+
+        pub = self.isa[index]
+        circuit = pub.full_circuit.assign_parameters(pub.values[0]) if pub.parameters else pub.full_circuit
+        target = self.device.backend.target if self.device.backend is not None else full_target(self.device.snapshot)
+        return float(circuit.estimate_duration(target, unit="s"))
+
+
+def prepare(program, dev: Device, qubits: Sequence[int] | None = None) -> Prepared:
+    """Choose (or check) the physical qubits and transpile ``program`` for ``dev``."""
+    from ..calibration import check_coherence
+    from .noisy import prepare_pubs
+
+    width = program.pubs[0][0].num_qubits
+    if qubits is None:
+        layout, reason = choose_qubits(program, dev.snapshot)
+    else:
+        layout = tuple(int(q) for q in qubits)
+        if len(layout) != width or len(set(layout)) != len(layout):
+            raise ValueError(f"qubits: need {width} distinct device qubits, got {list(qubits)}")
+        check_coherence(dev.snapshot, layout, estimated_duration(program, dev.snapshot)[0])
+        reason = f"qubits {layout} given by the user"
+    isa = prepare_pubs(program, dev.backend if dev.backend is not None else dev.snapshot, initial_layout=layout)
+    return Prepared(dev, isa, layout, reason)
+
+
+def run_on_device(program, dev: Device, *, shots: int, seed: int | None, qubits=None, directory=None,
+                  options=None, dry_run=False, confirm=False, chunk_size=21, progress=None) -> ExecutionResult:
+    """:func:`run` on a resolved :class:`Device`."""
+    return run_prepared(program, prepare(program, dev, qubits), shots=shots, seed=seed, directory=directory,
+                        options=options, dry_run=dry_run, confirm=confirm, chunk_size=chunk_size, progress=progress)
+
+
+def run_prepared(program, prepared: Prepared, *, shots: int, seed: int | None, directory=None, options=None,
+                 dry_run=False, confirm=False, chunk_size=21, progress=None) -> ExecutionResult:
+    """Execute a :class:`Prepared` program (see :func:`run` for the options)."""
+    from .runtime import build_options, estimate_qpu_seconds
+
+    dev, isa = prepared.device, prepared.isa
+    per = shots_per_row(program, shots)
+    meta = {"target": dev.target, "backend": dev.name, "calibration_date": dev.snapshot.date,
+            "processor_family": dev.snapshot.processor_family, "qubits": list(prepared.qubits),
+            "qubit_reason": prepared.reason, "seed": seed, "shots_per_realization": per,
+            "realizations": program.realizations}
+    runtime_options = build_options(shots=per, seed=seed, **dict(options or {})) if dev.backend is not None else {}
+    if dev.target == "ibm":
+        jobs = math.ceil(len(isa) / chunk_size)
+        rep = runtime_options.get("execution", {}).get("rep_delay", dev.snapshot.default_rep_delay or 250e-6)
+        cost = estimate_qpu_seconds(isa, dev.backend.target, shots=per, rep_delay=rep, jobs=jobs)
+        meta["estimated_qpu_seconds"] = cost
+        print(f"qbhw: estimated QPU time on {dev.name}: {cost:.0f} s ({len(isa)} PUBs x {program.realizations} "
+              f"realizations x {per} shots, {jobs} jobs)")
+        if cost > CONFIRM_QPU_SECONDS and not confirm and not dry_run:
+            raise CostError(f"estimated {cost:.0f} QPU seconds on {dev.name} exceeds {CONFIRM_QPU_SECONDS:.0f} s; "
+                            "rerun with --yes (confirm=True) to spend it, or --dry-run to validate only")
+        if dry_run:
+            from .runtime import submit
+
+            submit(isa, dev.backend, runtime_options, dry_run=True)
+            meta["dry_run"] = True
+            return ExecutionResult([], meta)
+    executor = _executor(dev, isa, per, runtime_options)
+    if directory is not None:
+        from .manifest import run_with_manifest
+
+        counts = run_with_manifest(directory, isa, executor, shots=per, seed=seed, options=runtime_options,
+                                   chunk_size=chunk_size, progress=progress)
+    else:
+        counts = _run_in_memory(executor, isa, seed, chunk_size, progress)
+    return ExecutionResult(counts, meta)
+
+
+def _executor(dev: Device, isa, per: int, runtime_options):
+    from .manifest import LocalNoisyExecutor, RuntimeExecutor
+
+    if dev.backend is None:
+        return LocalNoisyExecutor(isa, dev.snapshot, shots=per)
+    return RuntimeExecutor(isa, dev.backend, runtime_options)
+
+
+def _run_in_memory(executor, isa, seed, chunk_size, progress) -> list[np.ndarray]:
+    from .manifest import pub_seeds
+
+    seeds = pub_seeds(seed, len(isa))
+    counts: list[np.ndarray] = []
+    for idx in _chunks(len(isa), chunk_size):
+        job = executor.submit(idx, [seeds[i] for i in idx])
+        counts.extend(executor.fetch(job, idx))
+        if progress:
+            progress(idx[-1] + 1, len(isa))
+    return counts
