@@ -51,7 +51,19 @@ class Progress:
               end=end, file=sys.stderr, flush=True)
 
 
-def _execute(folder: Path, spec, args) -> tuple[int, str | None]:
+def _resolve(spec):
+    """The snapshot or backend object of ``spec`` (None for simulator targets); unknown
+    backends, missing calibration files and missing accounts raise ValueError / IBMAccountError."""
+    from .execute import device
+    from .execute.targets import DEVICE_TARGETS
+
+    if spec.target not in DEVICE_TARGETS:
+        return None
+    dev = device(spec.target, spec.backend)
+    return dev.backend if dev.backend is not None else dev.snapshot
+
+
+def _execute(folder: Path, spec, args, backend) -> tuple[int, str | None]:
     """Run ``spec`` with its job manifest in ``folder/jobs`` and write the outputs."""
     from . import report
     from .execute import CostError
@@ -61,7 +73,8 @@ def _execute(folder: Path, spec, args) -> tuple[int, str | None]:
 
     jobs = folder / JOBS_DIR
     try:
-        results = run_spec(spec, jobs=jobs, progress=Progress(spec.target, args.quiet), confirm=args.yes)
+        results = run_spec(spec, jobs=jobs, progress=Progress(spec.target, args.quiet), confirm=args.yes,
+                           backend=backend)
         report.write_all(folder, results)
     except CostError as err:
         return EXIT_RESUMABLE, str(err)
@@ -89,24 +102,32 @@ def _finish(folder: Path, code: int, message: str | None, *, created: bool) -> i
     return _fail(code, message)
 
 
+def _load(path):
+    """(spec, resolved backend) or raise ValueError / IBMAccountError (bad input)."""
+    from .experiment_file import load
+
+    spec = load(path)
+    return spec, _resolve(spec)
+
+
 def _cmd_run(args) -> int:
-    from .experiment_file import SpecError, load
+    from .execute.runtime import IBMAccountError
 
     try:
-        spec = load(args.experiment)
-    except SpecError as err:
+        spec, backend = _load(args.experiment)
+    except (ValueError, IBMAccountError) as err:
         return _fail(EXIT_BAD_INPUT, str(err))
     out = Path(args.out) if args.out else Path("results") / f"{time.strftime('%Y%m%d-%H%M%S')}-{Path(args.experiment).stem}"
     if out.exists() and any(out.iterdir()):
         return _fail(EXIT_BAD_INPUT, f"{out}: output folder exists and is not empty (choose another --out)")
     out.mkdir(parents=True, exist_ok=True)
     (out / SPEC_FILE).write_text(Path(args.experiment).read_text())
-    code, message = _execute(out, spec, args)
+    code, message = _execute(out, spec, args, backend)
     return _finish(out, code, message, created=True)
 
 
 def _cmd_resume(args) -> int:
-    from .experiment_file import SpecError, load
+    from .execute.runtime import IBMAccountError
 
     folder = Path(args.directory)
     if (folder / "results.json").exists():
@@ -114,10 +135,10 @@ def _cmd_resume(args) -> int:
     if not (folder / SPEC_FILE).exists():
         return _fail(EXIT_BAD_INPUT, f"{folder}: not a qbhw run folder (no {SPEC_FILE})")
     try:
-        spec = load(folder / SPEC_FILE)
-    except SpecError as err:
+        spec, backend = _load(folder / SPEC_FILE)
+    except (ValueError, IBMAccountError) as err:
         return _fail(EXIT_BAD_INPUT, str(err))
-    code, message = _execute(folder, spec, args)
+    code, message = _execute(folder, spec, args, backend)
     return _finish(folder, code, message, created=False)
 
 

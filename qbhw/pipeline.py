@@ -38,11 +38,12 @@ def _within(values, ci) -> dict:
             "outside_times_index": np.flatnonzero(~inside).tolist()}
 
 
-def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm) -> dict:
+def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backend) -> dict:
     r = run_experiment(model, times, dephasing=spec.dephasing, realizations=spec.realizations, shots=spec.shots,
-                       target=spec.target, backend=spec.backend, qubits=spec.qubits, seed=spec.seed,
+                       target=spec.target, backend=spec.backend if backend is None else backend, qubits=spec.qubits, seed=spec.seed,
                        bootstrap=spec.bootstrap, mitigation=spec.mitigation, directory=jobs,
-                       options=dict(spec.runtime_options) or None, progress=progress, confirm=confirm, **dict(spec.compile_options))
+                       options=dict(spec.runtime_options) or None, progress=progress, confirm=confirm,
+                       **dict(spec.compile_options))
     m = r.metadata
     out = {
         "battery_energy": {"value": r.battery_energy, "stderr": r.battery_energy_err, "ci95": r.battery_energy_ci},
@@ -76,9 +77,10 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm) -> di
     return out
 
 
-def run_spec(spec: ExperimentSpec, *, jobs=None, progress=None, confirm: bool = False) -> dict:
+def run_spec(spec: ExperimentSpec, *, jobs=None, progress=None, confirm: bool = False, backend=None) -> dict:
     """Run ``spec`` and return the results dict (``jobs``: manifest folder for device targets;
-    ``confirm``: allow IBM runs above the QPU-time threshold)."""
+    ``confirm``: allow IBM runs above the QPU-time threshold; ``backend``: an already resolved
+    snapshot or backend object instead of ``spec.backend``)."""
     model = spec.build_model()
     times = np.asarray(spec.times)
     traj = evolve(model, times)
@@ -98,7 +100,7 @@ def run_spec(spec: ExperimentSpec, *, jobs=None, progress=None, confirm: bool = 
         "versions": report.versions(),
     }
     if measured:
-        results.update(_measured(spec, model, times, jobs, progress, confirm))
+        results.update(_measured(spec, model, times, jobs, progress, confirm, backend))
     else:
         zeros = np.zeros_like(times)
         results.update(battery_energy={"value": traj.battery_energy, "stderr": zeros},

@@ -74,14 +74,13 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def program_hash(isa_pubs: Sequence[IsaPub]) -> str:
-    """SHA-256 over the QPY of the device-wide circuits, their parameter values and shots."""
-    from qiskit import qpy
+    """SHA-256 over the OpenQASM 3 text of the device-wide circuits (stable across processes,
+    unlike QPY, which records each Parameter's random UUID), their parameter values and shots."""
+    from qiskit import qasm3
 
     h = hashlib.sha256()
     for pub in isa_pubs:
-        buf = io.BytesIO()
-        qpy.dump(pub.full_circuit, buf)
-        h.update(buf.getvalue())
+        h.update(qasm3.dumps(pub.full_circuit).encode())
         h.update(np.ascontiguousarray(pub.values, dtype=float).tobytes())
         h.update(str(pub.shots).encode())
     return h.hexdigest()

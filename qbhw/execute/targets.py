@@ -56,15 +56,20 @@ class Device:
 
 
 def fake_backend(name: str):
-    """The qiskit-ibm-runtime fake backend called ``name`` (e.g. "fake_fez")."""
-    from qiskit_ibm_runtime.fake_provider import FakeProviderForBackendV2
+    """The qiskit-ibm-runtime fake backend called ``name`` (e.g. "fake_fez" -> ``FakeFez``)."""
+    import warnings
 
-    provider = FakeProviderForBackendV2()
-    known = sorted(b.name for b in provider.backends())
-    if name not in known:
-        close = [k for k in known if name.replace("fake_", "") in k][:5]
-        raise ValueError(f"backend: no fake backend {name!r}{' (did you mean ' + ', '.join(close) + '?)' if close else ''}")
-    return provider.backend(name)
+    from qiskit_ibm_runtime import fake_provider
+
+    cls = getattr(fake_provider, "Fake" + "".join(w.capitalize() for w in name.removeprefix("fake_").split("_")), None)
+    if not name.startswith("fake_") or cls is None:
+        known = sorted(n for n in dir(fake_provider) if n.startswith("Fake") and "Provider" not in n)
+        close = [k for k in known if name.removeprefix("fake_")[:3].lower() in k.lower()][:5]
+        hint = f" (did you mean {', '.join(close)}?)" if close else " (names look like fake_fez, fake_sherbrooke)"
+        raise ValueError(f"backend: no fake backend {name!r}{hint}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return cls()
 
 
 def device(target: str, backend=None) -> Device:

@@ -1,0 +1,184 @@
+"""Device targets end to end: qubit choice, noise-exact device reference (density matrices,
+no sampling) against sampled counts, measured curves inside their bootstrap intervals, a
+killed run resumed to identical results, and the CLI's calibration commands and one-line
+errors."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import chi2
+
+from qbhw import execute, run_experiment
+from qbhw.calibration import find, load, snapshot_backend
+from qbhw.calibration.snapshot import to_dict
+from qbhw.compile import compile_program
+from qbhw.execute.manifest import LocalNoisyExecutor
+from qbhw.models import tls_pair
+from qbhw.tomography import assignments_from_snapshot, mitigate_counts
+
+ROOT = Path(__file__).resolve().parents[1]
+FEZ = find("fake_fez-2025-02-26")
+MODEL = tls_pair(1.0, 0.5, 1.41)
+
+
+def test_qubit_choice_is_a_coupled_pair_with_the_charger_where_the_model_has_it():
+    program = compile_program(MODEL, [0.0, 2.0], realizations=4, seed=1)
+    layout, reason = execute.choose_qubits(program, FEZ)
+    assert FEZ.edge_error(*layout) < 0.05  # coupled by a calibrated cz (KeyError otherwise)
+    charger, battery = layout[MODEL.charger[0]], layout[MODEL.battery[0]]
+    assert reason.startswith(f"pair (charger, battery) ({charger}, {battery})")
+    assert FEZ.qubits[battery].t2 >= FEZ.qubits[charger].t2  # the battery keeps the longer T2
+
+
+def test_exact_probabilities_equal_the_sampled_distribution():
+    """Density-matrix probabilities (+ the snapshot's readout assignment) vs 8000 sampled shots
+    per realization of the same ISA PUBs: pooled chi-square over every PUB and realization."""
+    program = compile_program(MODEL, [0.0, 1.5, 4.0], realizations=6, seed=2)
+    prepared = execute.prepare(program, execute.device("aer-noisy", FEZ))
+    shots = 8000 * program.realizations
+    counts = execute.run_prepared(program, prepared, shots=shots, seed=5).counts
+    exact = execute.exact_probabilities(prepared.isa, FEZ)
+    measured = [prepared.qubits[q] for q in program.info[0].measured_qubits]
+    stat = dof = 0.0
+    for c, p in zip(counts, exact):
+        assert p.shape == c.shape and np.allclose(p.sum(axis=1), 1, atol=1e-9)
+        expected = mitigate_counts(p, assignments_from_snapshot(FEZ, measured), inverse=False) * c.sum(axis=1)[:, None]
+        stat += ((c - expected) ** 2 / expected).sum()
+        dof += c.size - c.shape[0]
+    assert chi2.sf(stat, dof) > 1e-3, (stat, dof)
+
+
+def test_noisy_run_agrees_with_the_device_reference_and_brackets_the_ideal_gap():
+    times = np.linspace(0, 8, 6)
+    r = run_experiment(MODEL, times, realizations=40, shots=16000, target="aer-noisy", backend=FEZ, seed=11,
+                       bootstrap=150)
+    d = r.device_reference
+    for value, ci, ref in ((r.battery_energy, r.battery_energy_ci, d.battery_energy),
+                           (r.battery_ergotropy[1:], r.battery_ergotropy_ci[1:], d.battery_ergotropy[1:])):
+        inside = (ref >= ci[:, 0] - 1e-9) & (ref <= ci[:, 1] + 1e-9)
+        assert inside.sum() >= len(inside) - 1, (ref, ci)
+    # ergotropy at late times: gate noise costs much more than T1/T2 alone, which costs some
+    late = times > 4
+    ideal, deco = r.reference.battery_ergotropy[late], d.decoherence.battery_ergotropy[late]
+    assert np.all(d.battery_ergotropy[late] < deco) and np.all(deco < ideal)
+    assert r.metadata["qubits"] == list(execute.choose_qubits(r.program, FEZ)[0])
+    assert 1e-7 < d.seconds_per_unit < 1e-5  # ~2 us of device time per unit of model time
+
+
+class Interrupting(LocalNoisyExecutor):
+    """Counts every PUB execution; raises KeyboardInterrupt (a kill) at submission ``stop``."""
+
+    calls: list = []
+    stop = None
+
+    def submit(self, indices, seeds):
+        if Interrupting.stop is not None and len(Interrupting.calls) >= Interrupting.stop:
+            Interrupting.stop = None
+            raise KeyboardInterrupt
+        Interrupting.calls.append(list(indices))
+        return super().submit(indices, seeds)
+
+
+def test_interrupted_run_resumes_to_identical_results_without_rerunning(tmp_path, monkeypatch):
+    monkeypatch.setattr("qbhw.execute.targets._executor",
+                        lambda dev, isa, per, opts: Interrupting(isa, dev.snapshot, shots=per))
+    kwargs = dict(realizations=10, shots=2000, target="aer-noisy", backend=FEZ, seed=3, bootstrap=20)
+    times = np.linspace(0, 6, 9)  # 27 PUBs: chunks of 21 + 6
+    Interrupting.calls, Interrupting.stop = [], 1
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(MODEL, times, directory=tmp_path / "a", **kwargs)
+    assert Interrupting.calls == [list(range(21))]
+    resumed = run_experiment(MODEL, times, directory=tmp_path / "a", **kwargs)
+    executed = [i for call in Interrupting.calls for i in call]
+    assert sorted(executed) == list(range(27))  # nothing twice
+    straight = run_experiment(MODEL, times, directory=tmp_path / "b", **kwargs)
+    np.testing.assert_array_equal(resumed.battery_energy, straight.battery_energy)
+    np.testing.assert_array_equal(resumed.battery_ergotropy_ci, straight.battery_ergotropy_ci)
+
+
+SPEC = """
+[model]
+kind = "tls_pair"
+g = 1.0
+F = 0.5
+gamma_c = 1.41
+[times]
+stop = 6.0
+num = 14
+[run]
+target = "aer-noisy"
+backend = "fake_fez"
+shots = 4000
+realizations = 20
+bootstrap = 20
+seed = 9
+"""
+
+
+def qbhw(*args, cwd, env=None):
+    return subprocess.run([sys.executable, "-m", "qbhw.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          env=env)
+
+
+@pytest.mark.slow
+def test_cli_run_killed_after_its_first_job_then_resumed(tmp_path):
+    """SIGKILL once the manifest shows a finished job; ``qbhw resume`` must not rerun it and
+    must give the results.json of an uninterrupted run (same seed)."""
+    (tmp_path / "e.toml").write_text(SPEC)
+    proc = subprocess.Popen([sys.executable, "-m", "qbhw.cli", "run", "e.toml", "--out", "killed", "--quiet"],
+                            cwd=tmp_path)
+    manifest = tmp_path / "killed" / "jobs" / "manifest.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if manifest.exists() and any(j["state"] == "done" for j in json.loads(manifest.read_text())["jobs"]):
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    done = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "killed" / "jobs" / "results").glob("*.npy")}
+    assert done and not (tmp_path / "killed" / "results.json").exists()
+    r = qbhw("resume", "killed", "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "killed" / "jobs" / "results").glob("*.npy")}
+    assert all(after[name] == t for name, t in done.items())  # finished PUBs were not executed again
+    assert len(after) == 42
+    r = qbhw("run", "e.toml", "--out", "straight", "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    a, b = (json.loads((tmp_path / d / "results.json").read_text()) for d in ("killed", "straight"))
+    for key in ("battery_energy", "battery_ergotropy", "device_reference", "qubits"):
+        assert a[key] == b[key]
+    assert qbhw("resume", "killed", cwd=tmp_path).returncode == 2  # complete: nothing to resume
+
+
+def test_calibrations_pull_reproduces_the_embedded_snapshot_and_list_shows_it(tmp_path):
+    from qiskit_ibm_runtime.fake_provider import FakeFez
+
+    assert to_dict(snapshot_backend(FakeFez())) == to_dict(load(ROOT / "calibrations" / "fake_fez-2025-02-26.json"))
+    r = qbhw("calibrations", "list", cwd=tmp_path)
+    assert r.returncode == 0 and "fake_fez-2025-02-26" in r.stdout and "Eagle r3" in r.stdout
+    r = qbhw("calibrations", "show", "fake_sherbrooke", cwd=tmp_path)
+    assert r.returncode == 0 and "127 qubits" in r.stdout and "ecr" in r.stdout
+
+
+@pytest.mark.parametrize("edit,match", [
+    (('backend = "fake_fez"', 'backend = "fake_nowhere"'), "calibration 'fake_nowhere' not found"),
+    (('target = "aer-noisy"\nbackend = "fake_fez"', 'target = "fake-local"\nbackend = "fake_mars"'),
+     "no fake backend 'fake_mars'"),
+    (('target = "aer-noisy"\nbackend = "fake_fez"', 'target = "ibm"\nbackend = "ibm_fez"'), "no IBM Quantum account"),
+])
+def test_bad_backends_and_accounts_are_one_line_errors_leaving_nothing(tmp_path, tmp_path_factory, edit, match):
+    (tmp_path / "e.toml").write_text(SPEC.replace(*edit))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QISKIT_IBM")}
+    env["HOME"] = str(tmp_path_factory.mktemp("home"))  # no saved account; the client may create ~/.qiskit
+    r = qbhw("run", "e.toml", "--out", "o", cwd=tmp_path, env=env)
+    assert r.returncode == 2 and match in r.stderr
+    assert r.stderr.startswith("qbhw: error: ") and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.toml"]
