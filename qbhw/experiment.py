@@ -22,18 +22,19 @@ run in (battery energy and ergotropy equal the lab frame's).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+from qiskit.circuit import ClassicalRegister, QuantumCircuit
 
 from . import execute
 from .compile import Program, compile_program
 from .metrics import energy, ergotropy
 from .models import Model, with_qubit_decoherence
 from .reference import Trajectory, evolve
-from .tomography import assignments_from_snapshot, bc_interval, linear_inversion, mitigate_counts, project_physical, resample_rows
+from .tomography import assignment_from_counts, assignments_from_snapshot, bc_interval, linear_inversion, mitigate_counts, project_physical, resample_rows
 
-MITIGATION = ("none", "snapshot")
+MITIGATION = ("none", "snapshot", "measured")
 CONFIDENCE = 0.95
 
 
@@ -121,6 +122,29 @@ def device_reference(program: Program, prepared, *, readout: bool) -> DeviceRefe
                            evolve(noisy_model, program.times, frame="rotating"), seconds_per_unit)
 
 
+def with_assignment_circuits(program: Program, shots: int) -> Program:
+    """``program`` plus two PUBs at the end, run in the same batch: every measured qubit
+    prepared in |0>, then in |1>, measured into ``meas`` with ``shots`` shots each."""
+    n, measured = program.pubs[0][0].num_qubits, program.info[0].measured_qubits
+    extra = []
+    for excited in (False, True):
+        qc = QuantumCircuit(n, name=f"assignment_prep{int(excited)}")
+        qc.add_register(ClassicalRegister(len(measured), "meas"))
+        if excited:
+            qc.x(list(measured))
+        qc.measure(list(measured), range(len(measured)))
+        extra.append((qc, None, int(shots)))
+    return replace(program, pubs=program.pubs + tuple(extra))
+
+
+def measured_assignments(counts0: np.ndarray, counts1: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
+    """Per measured qubit, A[measured, prepared] from the two assignment PUBs' counts."""
+    c0, c1 = counts0.sum(axis=0), counts1.sum(axis=0)
+    bit = lambda c, i: np.array([c[[v for v in range(c.size) if not (v >> i) & 1]].sum(),
+                                 c[[v for v in range(c.size) if (v >> i) & 1]].sum()])
+    return tuple(assignment_from_counts(bit(c0, i), bit(c1, i)) for i in range(k))
+
+
 def run_experiment(model: Model, times, *, dephasing: str = "kicks", realizations: int = 100,
                    shots: int = 4000, target: str = "aer-ideal", backend=None, qubits=None,
                    seed: int | None = None, order: int = 2, accuracy: float = 1e-2,
@@ -130,7 +154,9 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
 
     shots: total per circuit, split over ``realizations``; backend, qubits, directory,
     options, confirm, progress: see :func:`qbhw.execute.run`; mitigation: "snapshot" inverts
-    the calibration's readout assignment matrices (device targets only)."""
+    the calibration's readout assignment matrices, "measured" those measured by two extra
+    circuits (all |0>, all |1>) run in the same batch with ``shots`` shots each (device
+    targets only)."""
     if not isinstance(bootstrap, int) or bootstrap < 2:
         raise ValueError(f"bootstrap must be an integer >= 2, got {bootstrap!r}")
     if mitigation not in MITIGATION:
@@ -147,16 +173,22 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     if target == "aer-ideal":
         run = execute.run(program, target=target, shots=shots, seed=run_seed, progress=progress)
     else:
-        prepared = execute.prepare(program, execute.device(target, backend), qubits)
-        run = execute.run_prepared(program, prepared, shots=shots, seed=run_seed, directory=directory,
+        runnable = with_assignment_circuits(program, shots) if mitigation == "measured" else program
+        prepared = execute.prepare(runnable, execute.device(target, backend), qubits)
+        run = execute.run_prepared(runnable, prepared, shots=shots, seed=run_seed, directory=directory,
                                    options=options, confirm=confirm, progress=progress)
+        k = len(program.info[0].measured_qubits)
         if mitigation == "snapshot":
             measured = [prepared.qubits[q] for q in program.info[0].measured_qubits]
             assignments = assignments_from_snapshot(prepared.device.snapshot, measured)
+        elif mitigation == "measured":
+            assignments = measured_assignments(run.counts[-2], run.counts[-1], k)
+            prepared = replace(prepared, isa=prepared.isa[:-2])
         dev_ref = device_reference(program, prepared, readout=mitigation == "none")
-    a = analyse(program, run.counts, bootstrap=bootstrap, rng=np.random.default_rng(seeds[2]), assignments=assignments)
+    a = analyse(program, run.counts[:len(program.pubs)], bootstrap=bootstrap, rng=np.random.default_rng(seeds[2]), assignments=assignments)
     reference = evolve(model, program.times, frame="rotating")
     meta = {**run.metadata, "steps": program.steps, "trotter_error": program.error_bound, "dephasing": dephasing,
-            "bootstrap": bootstrap, "confidence": CONFIDENCE, "mitigation": mitigation, "seed": seed}
+            "bootstrap": bootstrap, "confidence": CONFIDENCE, "mitigation": mitigation, "seed": seed,
+            "assignments": None if assignments is None else [a.tolist() for a in assignments]}
     return ExperimentResult(program.times, a["e"], a["e_err"], a["e_ci"], a["w"], a["w_err"], a["w_ci"], a["w_bias"],
                             a["states"], reference, dev_ref, program, meta)

@@ -18,7 +18,7 @@
     shots = 20000            # per circuit, split over the dephasing realizations
     realizations = 100
     dephasing = "kicks"      # kicks | flips | none
-    mitigation = "none"      # none | snapshot (readout assignment inversion)
+    mitigation = "none"      # none | snapshot | measured (readout assignment inversion)
     bootstrap = 200
     seed = 1234
 
@@ -48,17 +48,17 @@ from typing import Any
 
 import numpy as np
 
-from . import models
+from . import execute, models
+from .compile.program import DEPHASING
+from .execute.runtime import DD_SEQUENCES
+from .experiment import MITIGATION
 
 MODEL_KINDS = {
     "tls_pair": models.tls_pair,
     "tls_oscillator": models.tls_oscillator,
     "oscillator_pair": models.oscillator_pair,
 }
-TARGETS = ("reference", "aer-ideal", "aer-noisy", "fake-local", "ibm")
-DEPHASING = ("kicks", "flips", "none")
-MITIGATION = ("none", "snapshot")
-DD_SEQUENCES = ("XX", "XpXm", "XY4")
+TARGETS = ("reference", *execute.TARGETS)
 
 
 class SpecError(ValueError):

@@ -41,7 +41,7 @@ __all__ = [
 SAMPLERS = ("executor", "legacy")
 #: Fixed per-job QPU-time overhead assumed by :func:`estimate_qpu_seconds` (seconds).
 DEFAULT_JOB_OVERHEAD = 2.0
-_DD_SEQUENCES = ("XX", "XpXm", "XY4")
+DD_SEQUENCES = ("XX", "XpXm", "XY4")
 
 
 class IBMAccountError(RuntimeError):
@@ -81,8 +81,8 @@ def build_options(
     if seed is not None:
         opts["simulator"] = {"seed_simulator": int(seed)}
     if dynamical_decoupling is not None:
-        if dynamical_decoupling not in _DD_SEQUENCES:
-            raise ValueError(f"dynamical_decoupling must be one of {_DD_SEQUENCES} or None, got {dynamical_decoupling!r}")
+        if dynamical_decoupling not in DD_SEQUENCES:
+            raise ValueError(f"dynamical_decoupling must be one of {DD_SEQUENCES} or None, got {dynamical_decoupling!r}")
         opts["dynamical_decoupling"] = {"enable": True, "sequence_type": dynamical_decoupling}
     if twirling:
         opts["twirling"] = {"enable_gates": True, "enable_measure": True}

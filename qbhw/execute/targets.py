@@ -119,7 +119,7 @@ def _path(graph) -> list[int] | None:
 def estimated_duration(program, snapshot) -> tuple[float, int]:
     """(seconds, two-qubit gates per coupler) of the longest circuit, roughly: each two-qubit
     rotation costs two entangling gates of the device's median duration."""
-    longest = max((qc for qc, _ in program.pubs), key=lambda qc: qc.size())
+    longest = max((pub[0] for pub in program.pubs), key=lambda qc: qc.size())
     two_q = sum(1 for inst in longest.data if inst.operation.num_qubits == 2)
     twoq = [g.duration for g in snapshot.gates if g.name == snapshot.two_qubit_gate and g.duration]
     oneq = [g.duration for g in snapshot.gates if g.name == "sx" and g.duration]
