@@ -107,10 +107,7 @@ def analyse(program: Program, counts, *, bootstrap: int, rng: np.random.Generato
 def device_reference(program: Program, prepared, *, readout: bool) -> DeviceReference:
     """(a) and (b) of the module doc for a program placed on a device (``prepared``)."""
     snapshot = prepared.device.snapshot
-    probs = [p.mean(axis=0) for p in execute.exact_probabilities(prepared.isa, snapshot)]
-    measured = [prepared.qubits[q] for q in program.info[0].measured_qubits]
-    if readout:
-        probs = [mitigate_counts(p, assignments_from_snapshot(snapshot, measured), inverse=False) for p in probs]
+    probs = [p.mean(axis=0) for p in execute.exact_probabilities(prepared.isa, snapshot, readout=readout)]
     hb = np.asarray(program.model.h_battery)
     states = np.array([_state(data, None) for data in per_time(program, probs)])
     t_last = float(program.times[-1])

@@ -21,7 +21,7 @@ from qbhw.calibration.snapshot import to_dict
 from qbhw.compile import compile_program
 from qbhw.execute.manifest import LocalNoisyExecutor
 from qbhw.models import tls_pair
-from qbhw.tomography import assignments_from_snapshot, mitigate_counts
+from qbhw.execute.noisy import sample_isa_pubs
 
 ROOT = Path(__file__).resolve().parents[1]
 FEZ = find("fake_fez-2025-02-26")
@@ -37,19 +37,18 @@ def test_qubit_choice_is_a_coupled_pair_with_the_charger_where_the_model_has_it(
     assert FEZ.qubits[battery].t2 >= FEZ.qubits[charger].t2  # the battery keeps the longer T2
 
 
-def test_exact_probabilities_equal_the_sampled_distribution():
-    """Density-matrix probabilities (+ the snapshot's readout assignment) vs 8000 sampled shots
-    per realization of the same ISA PUBs: pooled chi-square over every PUB and realization."""
+def test_exact_probabilities_equal_aer_shot_by_shot_sampling():
+    """Density-matrix probabilities with the snapshot's readout error (what the fast sampler
+    draws from) vs Aer simulating 8000 noisy shots per realization of the same ISA PUBs, its
+    own ReadoutError included: pooled chi-square over every PUB and realization."""
     program = compile_program(MODEL, [0.0, 1.5, 4.0], realizations=6, seed=2)
     prepared = execute.prepare(program, execute.device("aer-noisy", FEZ))
-    shots = 8000 * program.realizations
-    counts = execute.run_prepared(program, prepared, shots=shots, seed=5).counts
-    exact = execute.exact_probabilities(prepared.isa, FEZ)
-    measured = [prepared.qubits[q] for q in program.info[0].measured_qubits]
+    counts = sample_isa_pubs(prepared.isa, FEZ, shots=8000, seed=5, sampling="aer")
+    exact = execute.exact_probabilities(prepared.isa, FEZ, readout=True)
     stat = dof = 0.0
     for c, p in zip(counts, exact):
         assert p.shape == c.shape and np.allclose(p.sum(axis=1), 1, atol=1e-9)
-        expected = mitigate_counts(p, assignments_from_snapshot(FEZ, measured), inverse=False) * c.sum(axis=1)[:, None]
+        expected = p * c.sum(axis=1)[:, None]
         stat += ((c - expected) ** 2 / expected).sum()
         dof += c.size - c.shape[0]
     assert chi2.sf(stat, dof) > 1e-3, (stat, dof)

@@ -209,18 +209,37 @@ def _check_run_args(shots, seed):
         raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
 
 
-def sample_isa_pubs(isa_pubs: Sequence[IsaPub], snapshot, *, shots: int, seed: int | None) -> list[np.ndarray]:
-    """Sample compacted :class:`IsaPub` objects with their restricted noise; one Aer call per
-    distinct set of physical qubits, in first-appearance order (deterministic for a seed)."""
+def sample_isa_pubs(isa_pubs: Sequence[IsaPub], snapshot, *, shots: int, seed: int | None,
+                    sampling: str = "auto") -> list[np.ndarray]:
+    """Sample compacted :class:`IsaPub` objects with their restricted noise.
+
+    sampling: "exact" draws shots from the density-matrix probabilities with readout error
+    (:func:`qbhw.execute.exact.sample`, requires final measurements only); "aer" lets Aer's
+    ``SamplerV2`` simulate shot by shot, one Aer call per distinct set of physical qubits;
+    "auto" takes "exact" for every PUB that allows it and "aer" for the rest."""
     from qiskit_aer.primitives import SamplerV2
 
     from qbhw.calibration.noise import noise_model
 
+    from . import exact
+
     _check_run_args(shots, seed)
+    if sampling not in ("auto", "exact", "aer"):
+        raise ValueError(f"sampling must be 'auto', 'exact' or 'aer', got {sampling!r}")
+    counts: list[np.ndarray | None] = [None] * len(isa_pubs)
+    by_exact = [sampling != "aer" and exact.final_measurements(p.circuit) is not None for p in isa_pubs]
+    if sampling == "exact" and not all(by_exact):
+        raise ValueError("sampling='exact': some circuits measure mid-circuit; use 'auto' or 'aer'")
+    chosen = [i for i, e in enumerate(by_exact) if e]
+    if chosen:
+        drawn = exact.sample([isa_pubs[i] for i in chosen], snapshot, shots=shots,
+                             seed=None if seed is None else int(np.random.SeedSequence([seed, 1 << 20]).generate_state(1)[0]))
+        for i, c in zip(chosen, drawn):
+            counts[i] = c
     groups: dict[tuple[int, ...], list[int]] = {}
     for i, pub in enumerate(isa_pubs):
-        groups.setdefault(pub.physical_qubits, []).append(i)
-    counts: list[np.ndarray | None] = [None] * len(isa_pubs)
+        if not by_exact[i]:
+            groups.setdefault(pub.physical_qubits, []).append(i)
     for g, (phys, idx) in enumerate(groups.items()):
         sampler = SamplerV2(
             default_shots=int(shots),

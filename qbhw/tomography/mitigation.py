@@ -47,9 +47,9 @@ def assignment_from_counts(counts_prep0, counts_prep1) -> np.ndarray:
     return assignment_matrix(c0[1] / c0.sum(), c1[0] / c1.sum())
 
 
-def mitigate_counts(counts, assignments: Sequence[np.ndarray], *, inverse: bool = True) -> np.ndarray:
+def mitigate_counts(counts, assignments: Sequence[np.ndarray]) -> np.ndarray:
     """Quasi-counts (..., 2**k) = (A_{k-1} x ... x A_0)^-1 counts over the last axis (same
-    totals); ``inverse=False`` applies the forward map instead (ideal -> noisy readout)."""
+    totals)."""
     c = np.asarray(counts, dtype=float)
     k = len(assignments)
     if c.shape[-1:] != (2**k,):
@@ -61,7 +61,7 @@ def mitigate_counts(counts, assignments: Sequence[np.ndarray], *, inverse: bool 
         if a.shape != (2, 2) or not np.allclose(a.sum(axis=0), 1):
             raise ValueError(f"assignments[{i}] must be a 2x2 matrix with columns summing to 1")
         axis = lead + k - 1 - i
-        t = np.moveaxis(np.tensordot(np.linalg.inv(a) if inverse else a, t, axes=([1], [axis])), 0, axis)
+        t = np.moveaxis(np.tensordot(np.linalg.inv(a), t, axes=([1], [axis])), 0, axis)
     return t.reshape(c.shape)
 
 
