@@ -1,6 +1,6 @@
 """Command line.
 
-    qbhw run EXPERIMENT.toml [--out DIR] [--quiet] [--yes]
+    qbhw run EXPERIMENT.toml [--out DIR] [--quiet] [--yes] [--dry-run]
     qbhw resume DIR                      continue an interrupted run (no finished PUB reruns)
     qbhw report DIR                      re-plot and re-write the report without re-running
     qbhw calibrations list | show NAME | pull BACKEND [--out DIR]
@@ -115,6 +115,8 @@ def _cmd_run(args) -> int:
 
     try:
         spec, backend = _load(args.experiment)
+        if args.dry_run:
+            return _dry_run(spec, backend)
     except (ValueError, IBMAccountError) as err:
         return _fail(EXIT_BAD_INPUT, str(err))
     out = Path(args.out) if args.out else Path("results") / f"{time.strftime('%Y%m%d-%H%M%S')}-{Path(args.experiment).stem}"
@@ -124,6 +126,18 @@ def _cmd_run(args) -> int:
     (out / SPEC_FILE).write_text(Path(args.experiment).read_text())
     code, message = _execute(out, spec, args, backend)
     return _finish(out, code, message, created=True)
+
+
+def _dry_run(spec, backend) -> int:
+    from .pipeline import dry_run_spec
+
+    try:
+        meta = dry_run_spec(spec, backend=backend)
+    except RuntimeError as err:
+        return _fail(EXIT_FAILED, str(err))
+    print(f"dry run accepted by {meta['backend']}: qubits {meta['qubits']}, estimated "
+          f"{meta.get('estimated_qpu_seconds', float('nan')):.0f} QPU seconds; nothing was run")
+    return EXIT_OK
 
 
 def _cmd_resume(args) -> int:
@@ -215,6 +229,7 @@ def main(argv=None) -> int:
     run.add_argument("--out", help="output folder (default: results/<timestamp>-<name>)")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.add_argument("--yes", action="store_true", help="spend the estimated QPU time without asking")
+    run.add_argument("--dry-run", action="store_true", help="validate on the IBM device without running (writes nothing)")
     run.set_defaults(func=_cmd_run)
     res = sub.add_parser("resume", help="continue an interrupted run folder")
     res.add_argument("directory")

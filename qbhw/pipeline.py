@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import report
+from . import execute, report
+from .compile import compile_program
 from .experiment import run_experiment
 from .experiment_file import ExperimentSpec
 from .metrics import max_average_power
@@ -108,3 +109,16 @@ def run_spec(spec: ExperimentSpec, *, jobs=None, progress=None, confirm: bool = 
                        backend="reference", target="reference", qubits=None, device_reference=None,
                        decoherence_reference=None)
     return results
+
+
+def dry_run_spec(spec: ExperimentSpec, *, backend=None) -> dict:
+    """Compile ``spec`` and validate it on its IBM device with the runtime's dry-run mode
+    (nothing runs, nothing is charged); returns the run metadata with the QPU-time estimate."""
+    if spec.target != "ibm":
+        raise ValueError(f"run.target: --dry-run validates against an IBM device; {spec.target!r} runs locally")
+    program = compile_program(spec.build_model(), spec.times, dephasing=spec.dephasing,
+                              realizations=spec.realizations, seed=spec.seed, **dict(spec.compile_options))
+    result = execute.run(program, target="ibm", backend=spec.backend if backend is None else backend,
+                         shots=spec.shots, qubits=spec.qubits, options=dict(spec.runtime_options) or None,
+                         dry_run=True)
+    return dict(result.metadata)

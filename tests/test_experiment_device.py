@@ -87,7 +87,7 @@ class Interrupting(LocalNoisyExecutor):
 
 def test_interrupted_run_resumes_to_identical_results_without_rerunning(tmp_path, monkeypatch):
     monkeypatch.setattr("qbhw.execute.targets._executor",
-                        lambda dev, isa, per, opts: Interrupting(isa, dev.snapshot, shots=per))
+                        lambda dev, isa, per, opts, batch: Interrupting(isa, dev.snapshot, shots=per))
     kwargs = dict(realizations=10, shots=2000, target="aer-noisy", backend=FEZ, seed=3, bootstrap=20)
     times = np.linspace(0, 6, 9)  # 27 PUBs: chunks of 21 + 6
     Interrupting.calls, Interrupting.stop = [], 1
@@ -173,13 +173,21 @@ def test_calibrations_pull_reproduces_the_embedded_snapshot_and_list_shows_it(tm
      "no fake backend 'fake_mars'"),
     (('target = "aer-noisy"\nbackend = "fake_fez"', 'target = "ibm"\nbackend = "ibm_fez"'), "no IBM Quantum account"),
 ])
-def test_bad_backends_and_accounts_are_one_line_errors_leaving_nothing(tmp_path, tmp_path_factory, edit, match):
+@pytest.mark.parametrize("dry", [False, True])
+def test_bad_backends_and_accounts_are_one_line_errors_leaving_nothing(tmp_path, tmp_path_factory, edit, match, dry):
     (tmp_path / "e.toml").write_text(SPEC.replace(*edit))
     env = {k: v for k, v in os.environ.items() if not k.startswith("QISKIT_IBM")}
     env["HOME"] = str(tmp_path_factory.mktemp("home"))  # no saved account; the client may create ~/.qiskit
-    r = qbhw("run", "e.toml", "--out", "o", cwd=tmp_path, env=env)
+    r = qbhw("run", "e.toml", "--out", "o", *(["--dry-run"] if dry else []), cwd=tmp_path, env=env)
     assert r.returncode == 2 and match in r.stderr
     assert r.stderr.startswith("qbhw: error: ") and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.toml"]
+
+
+def test_dry_run_is_for_ibm_devices_only(tmp_path):
+    (tmp_path / "e.toml").write_text(SPEC)
+    r = qbhw("run", "e.toml", "--dry-run", cwd=tmp_path)
+    assert r.returncode == 2 and "--dry-run validates against an IBM device" in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.toml"]
 
 

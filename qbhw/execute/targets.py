@@ -271,23 +271,37 @@ def run_prepared(program, prepared: Prepared, *, shots: int, seed: int | None, d
             submit(isa, dev.backend, runtime_options, dry_run=True)
             meta["dry_run"] = True
             return ExecutionResult([], meta)
-    executor = _executor(dev, isa, per, runtime_options)
-    if directory is not None:
-        from .manifest import run_with_manifest
+    batch = _batch(dev)
+    executor = _executor(dev, isa, per, runtime_options, batch)
+    try:
+        if directory is not None:
+            from .manifest import run_with_manifest
 
-        counts = run_with_manifest(directory, isa, executor, shots=per, seed=seed, options=runtime_options,
-                                   chunk_size=chunk_size, progress=progress)
-    else:
-        counts = _run_in_memory(executor, isa, seed, chunk_size, progress)
+            counts = run_with_manifest(directory, isa, executor, shots=per, seed=seed, options=runtime_options,
+                                       chunk_size=chunk_size, progress=progress)
+        else:
+            counts = _run_in_memory(executor, isa, seed, chunk_size, progress)
+    finally:
+        if batch is not None:
+            batch.close()  # no new jobs; submitted ones finish and stay retrievable by id
     return ExecutionResult(counts, meta)
 
 
-def _executor(dev: Device, isa, per: int, runtime_options):
+def _batch(dev: Device):
+    """One runtime ``Batch`` for every job of an IBM run (None for local targets)."""
+    if dev.target != "ibm":
+        return None
+    from qiskit_ibm_runtime import Batch
+
+    return Batch(backend=dev.backend)
+
+
+def _executor(dev: Device, isa, per: int, runtime_options, batch=None):
     from .manifest import LocalNoisyExecutor, RuntimeExecutor
 
     if dev.backend is None:
         return LocalNoisyExecutor(isa, dev.snapshot, shots=per)
-    return RuntimeExecutor(isa, dev.backend, runtime_options)
+    return RuntimeExecutor(isa, dev.backend, runtime_options, mode=batch)
 
 
 def _run_in_memory(executor, isa, seed, chunk_size, progress) -> list[np.ndarray]:
