@@ -80,7 +80,7 @@ def _execute(folder: Path, spec, args, backend) -> tuple[int, str | None]:
         return EXIT_RESUMABLE, str(err)
     except IBMAccountError as err:
         return EXIT_BAD_INPUT, str(err)
-    except (ValueError, RuntimeError, PermanentSubmissionError) as err:
+    except (ValueError, RuntimeError, PermanentSubmissionError, OSError) as err:
         return EXIT_FAILED, str(err)
     except KeyboardInterrupt:
         return EXIT_RESUMABLE, f"interrupted; continue with: qbhw resume {folder}"
@@ -94,7 +94,7 @@ def _execute(folder: Path, spec, args, backend) -> tuple[int, str | None]:
 def _finish(folder: Path, code: int, message: str | None, *, created: bool) -> int:
     if code == EXIT_OK:
         return code
-    submitted = (folder / JOBS_DIR / "manifest.json").exists()
+    submitted = any(folder.glob(f"**/{JOBS_DIR}/manifest.json"))
     if created and not submitted:
         shutil.rmtree(folder, ignore_errors=True)  # nothing paid for: leave nothing behind
     elif submitted and code != EXIT_RESUMABLE:
@@ -124,8 +124,33 @@ def _cmd_run(args) -> int:
         return _fail(EXIT_BAD_INPUT, f"{out}: output folder exists and is not empty (choose another --out)")
     out.mkdir(parents=True, exist_ok=True)
     (out / SPEC_FILE).write_text(Path(args.experiment).read_text())
-    code, message = _execute(out, spec, args, backend)
+    code, message = _run_folder(out, spec, args, backend)
     return _finish(out, code, message, created=True)
+
+
+def _run_folder(folder: Path, spec, args, backend) -> tuple[int, str | None]:
+    """Run (or continue) ``spec`` in ``folder``; a sweep runs each value in its own sub-folder
+    (complete ones are skipped) and then writes sweep.json and sweep.png."""
+    if not spec.sweep_parameter:
+        return _execute(folder, spec, args, backend)
+    from . import report
+
+    runs = []
+    for point in spec.sweep_points():
+        value = point.model_params[spec.sweep_parameter]
+        sub = folder / f"{spec.sweep_parameter}={value:g}"
+        sub.mkdir(exist_ok=True)
+        if not (sub / "results.json").exists():
+            if not args.quiet:
+                print(f"{spec.sweep_parameter} = {value:g}", file=sys.stderr)
+            code, message = _execute(sub, point, args, backend)
+            if code != EXIT_OK:
+                return code, message
+        runs.append((value, sub))
+    report.write_sweep(folder, spec.sweep_parameter, runs)
+    if not args.quiet:
+        print(f"wrote {folder}/sweep.json and sweep.png")
+    return EXIT_OK, None
 
 
 def _dry_run(spec, backend) -> int:
@@ -144,7 +169,7 @@ def _cmd_resume(args) -> int:
     from .execute.runtime import IBMAccountError
 
     folder = Path(args.directory)
-    if (folder / "results.json").exists():
+    if (folder / "results.json").exists() or (folder / "sweep.json").exists():
         return _fail(EXIT_BAD_INPUT, f"{folder}: this run is complete (qbhw report {folder} re-plots it)")
     if not (folder / SPEC_FILE).exists():
         return _fail(EXIT_BAD_INPUT, f"{folder}: not a qbhw run folder (no {SPEC_FILE})")
@@ -152,7 +177,7 @@ def _cmd_resume(args) -> int:
         spec, backend = _load(folder / SPEC_FILE)
     except (ValueError, IBMAccountError) as err:
         return _fail(EXIT_BAD_INPUT, str(err))
-    code, message = _execute(folder, spec, args, backend)
+    code, message = _run_folder(folder, spec, args, backend)
     return _finish(folder, code, message, created=False)
 
 
@@ -161,14 +186,27 @@ def _cmd_report(args) -> int:
 
     d = Path(args.directory)
     try:
-        results = report.load_results(d)
-        report.plot_charging(d / "charging.png", results)
-        report.atomic_write_text(d / "report.md", report.markdown(results))
+        if (d / "sweep.json").exists():
+            folders = report.load_json(d / "sweep.json")["folders"]
+            runs = [(row["value"], d / f) for row, f in zip(report.load_json(d / "sweep.json")["runs"], folders)]
+            for _, sub in runs:
+                _replot(sub)
+            report.write_sweep(d, report.load_json(d / "sweep.json")["parameter"], runs)
+        else:
+            _replot(d)
     except (FileNotFoundError, ValueError, KeyError) as err:
         return _fail(EXIT_BAD_INPUT, str(err))
     if not args.quiet:
-        print(f"re-plotted {d}/charging.png and report.md")
+        print(f"re-plotted {d}")
     return EXIT_OK
+
+
+def _replot(d: Path) -> None:
+    from . import report
+
+    results = report.load_results(d)
+    report.plot_charging(d / "charging.png", results)
+    report.atomic_write_text(d / "report.md", report.markdown(results))
 
 
 def _cmd_calibrations(args) -> int:

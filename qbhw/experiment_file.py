@@ -31,6 +31,10 @@
     dynamical_decoupling = "XY4"
     twirling = true
 
+    [sweep]                  # optional: one run per value of a numeric model parameter
+    parameter = "gamma_c"
+    values = [0.1, 1.41, 10.0]
+
 Unknown sections or keys, wrong types and out-of-range values raise ``SpecError`` (a
 ValueError) whose message starts with the offending key, e.g. ``model.gamma_c: ...``.
 """
@@ -41,7 +45,7 @@ import inspect
 import math
 import numbers
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -82,10 +86,17 @@ class ExperimentSpec:
     charging_n: float = 1.0
     compile_options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     runtime_options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    sweep_parameter: str | None = None
+    sweep_values: tuple[float, ...] = ()
     source: str = ""
 
     def build_model(self):
         return MODEL_KINDS[self.model_kind](**self.model_params)
+
+    def sweep_points(self) -> list["ExperimentSpec"]:
+        """One spec per sweep value (the parameter set, the sweep removed); [] without sweep."""
+        return [replace(self, model_params=MappingProxyType({**self.model_params, self.sweep_parameter: v}),
+                        sweep_parameter=None, sweep_values=()) for v in self.sweep_values]
 
     def to_dict(self) -> dict[str, Any]:
         run = {"target": self.target, "backend": self.backend, "qubits": self.qubits, "shots": self.shots,
@@ -93,7 +104,9 @@ class ExperimentSpec:
                "bootstrap": self.bootstrap, "seed": self.seed, "charging_n": self.charging_n}
         return {"model": {"kind": self.model_kind, **self.model_params}, "times": list(self.times),
                 "run": {k: v for k, v in run.items() if v is not None},
-                "compile": dict(self.compile_options), "options": dict(self.runtime_options)}
+                "compile": dict(self.compile_options), "options": dict(self.runtime_options),
+                **({"sweep": {"parameter": self.sweep_parameter, "values": list(self.sweep_values)}}
+                   if self.sweep_parameter else {})}
 
 
 def _number(key: str, value, *, integer=False, minimum=None, strict_min=False) -> float | int:
@@ -225,12 +238,37 @@ def _options(table) -> dict:
     return out
 
 
+def _sweep(table, kind: str, params: dict) -> dict:
+    if not isinstance(table, dict):
+        raise SpecError("sweep: expected a table [sweep]")
+    _unknown("sweep", table, ["parameter", "values"])
+    name = table.get("parameter")
+    sig = inspect.signature(MODEL_KINDS[kind]).parameters
+    numeric = [k for k, p in sig.items() if isinstance(p.default, (int, float)) and not isinstance(p.default, bool)
+               or p.default is inspect.Parameter.empty]
+    if name not in numeric:
+        raise SpecError(f"sweep.parameter: expected a numeric parameter of {kind!r} ({', '.join(numeric)}), got {name!r}")
+    values = table.get("values")
+    if not isinstance(values, list) or not values:
+        raise SpecError("sweep.values: expected a non-empty list of numbers")
+    integer = isinstance(sig[name].default, int) and not isinstance(sig[name].default, bool)
+    out = tuple(_number(f"sweep.values[{i}]", v, integer=integer) for i, v in enumerate(values))
+    if len(set(out)) != len(out):
+        raise SpecError("sweep.values: repeated value")
+    for i, v in enumerate(out):
+        try:
+            MODEL_KINDS[kind](**{**params, name: v})
+        except ValueError as err:
+            raise SpecError(f"sweep.values[{i}]: {err}") from None
+    return {"sweep_parameter": name, "sweep_values": out}
+
+
 def parse(text: str, source: str = "<string>") -> ExperimentSpec:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{source}: not valid TOML ({err})") from None
-    _unknown("<top>", data, ["model", "times", "run", "compile", "options"])
+    _unknown("<top>", data, ["model", "times", "run", "compile", "options", "sweep"])
     if "model" not in data or "times" not in data:
         raise SpecError(f"{'model' if 'model' not in data else 'times'}: required section missing")
     kind, params = _model(data["model"])
@@ -242,6 +280,7 @@ def parse(text: str, source: str = "<string>") -> ExperimentSpec:
         **_run(data.get("run", {})),
         compile_options=MappingProxyType(_compile(data.get("compile", {}))),
         runtime_options=MappingProxyType(_options(data.get("options", {}))),
+        **(_sweep(data["sweep"], kind, params) if "sweep" in data else {}),
         source=source,
     )
 

@@ -72,7 +72,7 @@ def plot_charging(path: Path, results: dict) -> None:
     t = np.asarray(results["times"], dtype=float)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharex=True)
     for ax, key, label in zip(axes, ("battery_energy", "battery_ergotropy"),
-                              (r"$E_B(t)/\omega_B$", r"ergotropy $\mathcal{E}_B(t)/\omega_B$")):
+                              (r"$E_B(t)/\omega_B$", r"ergotropy $W_B(t)/\omega_B$")):
         curve = results.get("reference_curve") or {"times": t, **results.get("reference", {})}
         if curve.get(key) is not None:
             ax.plot(curve["times"], curve[key], "-", color="k", lw=1.5, label="exact Lindblad (ideal model)")
@@ -185,10 +185,61 @@ def write_all(out_dir: Path, results: dict) -> None:
 
 
 def load_results(out_dir: Path) -> dict:
-    path = Path(out_dir) / "results.json"
+    return load_json(Path(out_dir) / "results.json")
+
+
+def load_json(path: Path) -> dict:
+    path = Path(path)
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no results.json in this directory") from None
+        raise FileNotFoundError(f"{path}: no such file (not a finished qbhw run folder)") from None
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}: not valid JSON ({err.msg} at line {err.lineno})") from None
+
+
+def sweep_row(value: float, results: dict) -> dict:
+    """Figures of merit of one sweep point (measured where measured, else exact)."""
+    t = np.asarray(results["times"], dtype=float)
+    e = np.asarray(results["battery_energy"]["value"], dtype=float)
+    w = np.asarray(results["battery_ergotropy"]["value"], dtype=float)
+    i = int(np.argmax(w))
+    row = {"value": value, "final_battery_energy": e[-1], "final_battery_energy_stderr": results["battery_energy"]["stderr"][-1],
+           "final_battery_ergotropy": w[-1], "final_battery_ergotropy_stderr": results["battery_ergotropy"]["stderr"][-1],
+           "max_battery_ergotropy": w[i], "max_battery_ergotropy_time": t[i],
+           "reference_final_battery_ergotropy": results["reference"]["battery_ergotropy"][-1],
+           **{f"reference_{k}": results["summary"].get(k)
+              for k in ("charging_time", "steady_battery_ergotropy", "max_average_power")}}
+    agreement = (results.get("device_reference") or {}).get("agreement")
+    if agreement:
+        row["device_reference_inside_fraction"] = agreement["battery_ergotropy"]["fraction"]
+    return row
+
+
+def write_sweep(folder: Path, parameter: str, runs) -> None:
+    """sweep.json (one row per value, from each sub-run's results.json) and sweep.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [sweep_row(v, load_results(sub)) for v, sub in runs]
+    write_json(Path(folder) / "sweep.json", {"parameter": parameter, "runs": rows,
+                                             "folders": [str(Path(sub).name) for _, sub in runs]})
+    x = np.array([r["value"] for r in rows], dtype=float)
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    ax.errorbar(x, [r["final_battery_ergotropy"] for r in rows], yerr=[r["final_battery_ergotropy_stderr"] for r in rows],
+                fmt="o", capsize=2, label="ergotropy at the last time")
+    ax.plot(x, [r["reference_final_battery_ergotropy"] for r in rows], "k-", label="exact (ideal model)")
+    ax.set_xlabel(parameter)
+    ax.set_ylabel(r"ergotropy $/\omega_B$")
+    if np.all(x > 0) and x.max() / x.min() > 20:
+        ax.set_xscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(dir=Path(folder), suffix=".png")
+    os.close(fd)
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    os.replace(tmp, Path(folder) / "sweep.png")

@@ -62,7 +62,9 @@ def test_run_writes_results_plot_and_report(tmp_path):
     (GOOD.replace('target = "reference"', 'target = "fake-local"'), r"^run\.backend: required"),
     (GOOD.replace('target = "reference"', 'target = "aer-ideal"\nmitigation = "snapshot"'), r"^run\.mitigation:"),
     (GOOD + '\n[options]\ndynamical_decoupling = "XZ"\n', r"^options\.dynamical_decoupling: expected one of"),
-    (GOOD + "\n[sweep]\nx = 1\n", r"^<top>\.sweep: unknown key"),
+    (GOOD + "\n[sweep]\nx = 1\n", r"^sweep\.x: unknown key"),
+    (GOOD + "\n[extra]\nx = 1\n", r"^<top>\.extra: unknown key"),
+    (GOOD + "\n[sweep]\nparameter = \"F\"\nvalues = [0.1, 0.1]\n", r"^sweep\.values: repeated"),
     (GOOD.replace("stop = 4.0\nnum = 5", "values = [0.0, 2.0, 1.0]"), r"strictly increasing"),
 ])
 def test_spec_errors_name_the_key(text, match):
@@ -84,3 +86,25 @@ def test_spec_times_grid():
     spec = parse(GOOD)
     np.testing.assert_allclose(spec.times, np.linspace(0, 4, 5))
     assert spec.build_model().params["gamma_c"] == 1.0
+
+
+def test_sweep_runs_each_value_in_its_folder_and_resumes_only_what_is_missing(tmp_path):
+    text = GOOD + '\n[sweep]\nparameter = "gamma_c"\nvalues = [0.3, 1.0, 4.0]\n'
+    (tmp_path / "s.toml").write_text(text)
+    r = qbhw("run", "s.toml", "--out", "sw", "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    sweep = json.loads((tmp_path / "sw" / "sweep.json").read_text())
+    assert [row["value"] for row in sweep["runs"]] == [0.3, 1.0, 4.0]
+    for row in sweep["runs"]:  # long-time ergotropy x/(1+4x^2) = 1/4 at F/g = 1/2 for every gamma > 0
+        assert row["reference_steady_battery_ergotropy"] == pytest.approx(0.25, abs=1e-9)
+    taus = [row["reference_charging_time"] for row in sweep["runs"]]
+    assert taus[1] < taus[0] and taus[1] < taus[2]  # dephasing-assisted charging: an optimum in between
+    assert (tmp_path / "sw" / "sweep.png").stat().st_size > 5_000
+    keep = (tmp_path / "sw" / "gamma_c=0.3" / "results.json").stat().st_mtime_ns
+    (tmp_path / "sw" / "gamma_c=1" / "results.json").unlink()
+    (tmp_path / "sw" / "sweep.json").unlink()
+    r = qbhw("resume", "sw", "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "sw" / "gamma_c=0.3" / "results.json").stat().st_mtime_ns == keep
+    assert json.loads((tmp_path / "sw" / "sweep.json").read_text()) == sweep
+    assert qbhw("report", "sw", "--quiet", cwd=tmp_path).returncode == 0
