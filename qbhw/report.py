@@ -120,13 +120,14 @@ def summary_lines(results: dict) -> list[str]:
             lines.append(f"{name}: noise-exact device reference inside the 95 % bootstrap interval at "
                          f"{a['inside']}/{a['points']} time points")
     if s.get("steady_battery_energy") is not None:
-        lines.append(f"E_B(inf) = {s['steady_battery_energy']:.6f}   ergotropy(inf) = "
+        lines.append(f"exact model: E_B(inf) = {s['steady_battery_energy']:.6f}   ergotropy(inf) = "
                      f"{s['steady_battery_ergotropy']:.6f}   (long-time limit from the initial state)")
     if s.get("charging_time") is not None:
-        lines.append(f"charging time tau(n={s['charging_n']:g}) = {s['charging_time']:.4f}   "
+        lines.append(f"exact model: charging time tau(n={s['charging_n']:g}) = {s['charging_time']:.4f}   "
                      f"slowest E_B relaxation rate = {s['energy_relaxation_rate']:.5f}")
     if s.get("max_average_power") is not None:
-        lines.append(f"max average power = {s['max_average_power']:.5f} at t = {s['max_average_power_time']:.4f}")
+        lines.append(f"exact model: max average power = {s['max_average_power']:.5f} at t = "
+                     f"{s['max_average_power_time']:.4f}")
     return lines
 
 
