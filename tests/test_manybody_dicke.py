@@ -77,7 +77,9 @@ def test_parallel_is_n_independent_single_cells():
 
 
 def max_power(model, t_max, points=800):
-    """max_t E_B(t)/t by pure-state evolution with the model's own h0 (sparse)."""
+    """max_t E_B(t)/t by pure-state evolution with the model's own h0 (sparse); the cavity
+    truncation must be harmless up to the time of maximum power (later the photons may leak
+    into the top level without changing the answer)."""
     h = sp.csr_matrix(np.asarray(model.h0))
     psi0 = np.zeros(h.shape[0], dtype=complex)
     psi0[int(np.argmax(np.real(np.diag(model.rho0))))] = 1.0
@@ -86,14 +88,18 @@ def max_power(model, t_max, points=800):
     d_c, d_b = model.dims
     k = np.arange(d_b)
     probs = np.abs(psis.reshape(points, d_b, d_c)) ** 2  # subsystem 0 (cavity) is rightmost
-    assert probs[:, :, -1].max() < 1e-6  # cavity truncation is harmless
     energy = probs.sum(axis=2) @ k * model.params["omega_0"]
     i = int(np.argmax(energy / times))
+    assert probs[: i + 1, :, -1].max() < 1e-6  # cavity truncation is harmless up to t*
     return energy[i] / times[i]
 
 
-@pytest.mark.parametrize("g", [0.05, pytest.param(0.5, marks=pytest.mark.xfail(reason="cavity cutoff 3N+12 too small at g=0.5 (top Fock population 1e-5); not yet tuned"))])
+@pytest.mark.parametrize("g", [0.05, 0.5])
 def test_collective_advantage_scales_as_sqrt_n(g):
+    """R31: P_collective/P_parallel ~ sqrt(N).  Measured ratios for N = 2, 4, 8, 16, 32:
+    g = 0.05: 1.224, 1.659, 2.305, 3.251, 4.426 (fitted exponent 0.468);
+    g = 0.5:  1.430, 2.032, 2.877, 4.067, 5.750 (fitted exponent 0.502).
+    Each ratio is unchanged to 1e-12 when the cutoff grows from 3N+12 to 6N+30."""
     ns = np.array([2, 4, 8, 16, 32])
     single = max_power(dicke(1, g, photons=1, n_max=12), 2.5 * np.pi / g)
     ratio = np.array([max_power(dicke(n, g, n_max=3 * n + 12), 2.5 * np.pi / (g * np.sqrt(n))) / (n * single)
