@@ -1,5 +1,5 @@
-"""Many-battery models with collective couplings (Lecture 4): the star configuration and the
-heat-engine chargers' effective collective master equation.
+"""Many-battery models with collective couplings (Lecture 4): the star configuration (the
+heat-engine chargers are in ``heat_engine.py``).
 
 Symmetric representation: N identical TLS batteries that start in |g...g> and couple only
 through collective operators S^+- = sum_i sigma_i^+- stay in the j = N/2 sector, stored as ONE
@@ -78,31 +78,3 @@ def star(n_batteries, g, F, gamma_c, omega_b=1.0, omega_c=1.0, omega_d=1.0, *, r
                  jumps=(Jump(n_c, gamma_c, "charger dephasing"),), h_battery=h_battery,
                  h_charger=omega_c * number(2), rho0=rho0, number_operator=n_c + n_b, params=params,
                  battery_levels=levels)
-
-
-def heat_engine_chargers(n, beta_e_omega_0, gamma_e, omega_0=1.0) -> Model:
-    """N TLS batteries charged by collectively coupled maser heat engines, effective equation
-    (Lecture 4, Ito-Purkait-Watanabe):
-
-        drho/dt = -i[H_B, rho] + Gamma_e (D[S^-] + e^{-beta_e omega_0} D[S^+]) rho,
-
-    D[L] the standard dissipator L rho L^dag - 1/2{L^dag L, rho} (the lecture does not define D;
-    steady states do not depend on this choice, time scales do), batteries start in ground,
-    symmetric representation (one collective subsystem of dim N+1; no charger subsystem).
-    beta_e omega_0 < 0 is the engines' negative temperature.
-    """
-    n = check.integer("n", n, 1)
-    b = check.finite("beta_e_omega_0", beta_e_omega_0)
-    gamma_e = check.nonnegative("gamma_e", gamma_e)
-    omega_0 = check.positive("omega_0", omega_0)
-    sp = collective_raising(n)
-    h_b = omega_0 * number(n + 1)
-    return Model(
-        name="heat_engine_chargers",
-        subsystems=(Subsystem("batteries", "battery", n + 1, "collective", omega_0),),
-        h0=h_b, drives=(), jumps=(Jump(sp.conj().T, gamma_e, "collective emission D[S^-]"),
-                                  Jump(sp, gamma_e * np.exp(-b), "collective pumping e^{-beta_e w0} D[S^+]")),
-        h_battery=h_b, h_charger=np.zeros((1, 1)), rho0=basis_projector(n + 1, 0),
-        number_operator=number(n + 1),
-        params=dict(n=n, beta_e_omega_0=b, gamma_e=gamma_e, omega_0=omega_0),
-        battery_levels=_symmetric_levels(n, omega_0))
