@@ -24,7 +24,7 @@ rho_B's spectrum, O(N^3) per time point (about 0.3 s at N = 1000), hence ``ergot
 
 Long-time limit: f(0, t) = 1 and f(x, t) -> 0 for x != 0 and gamma > 0, so (distinct s_k)
 rho_B(inf) = sum_k (w0_k^2 / 2)(u_k u_k^T + w_k w_k^T): the projection onto the commutant of
-{H, P} (same result as ``unital.py``).  The slowest decaying term relaxes at
+{H, P} (``unital.py`` does it for any such model; both share its singular-pair basis).  The slowest decaying term relaxes at
 rate(x) = gamma/4 - Re q(x) ~ 2 x^2 / gamma for x << gamma with x = 2 s_min or the smallest
 gap between singular values; at large N and F/g = 10 this is astronomically slow (s_min is
 exponentially small), so the limit is then a mathematical t -> inf (or infinite-time average)
@@ -41,6 +41,7 @@ import numpy as np
 
 from ..metrics import passive_energy
 from ..models import validate as check
+from .unital import singular_pairs
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,20 +79,15 @@ def _check(n_batteries, g, F, gamma_c, omega_b):
 
 
 def _pairs(n: int, g: float, F: float, cutoff: float = 1e-15):
-    """Singular triplets (u_k, s_k, w_k) of V = F 1 + g S^- that the initial state touches.
-
-    V is persymmetric up to transposition (J V^T J = V, J the reversal: the chain is mirror
-    symmetric, k -> N - k with charger e <-> g), so V J is real symmetric and its eigenpairs
-    (lam, a) give s = |lam|, u = a, w = sign(lam) J a.  Unlike a plain SVD this separates the
-    exponentially close singular-value pairs (lam ~ +s and -s) that mirror symmetry produces.
-    Only pairs with |w_k[0]| > cutoff * max|w[0]| are returned: smaller components are below
-    the eigenvectors' accuracy and contribute nothing the computation could resolve."""
+    """Singular triplets (u_k, s_k, w_k) of V = F 1 + g S^- that the initial state touches
+    (V is mirror symmetric: :func:`qbhw.reference.unital.singular_pairs` separates its nearly
+    paired singular values).  Only pairs with |w_k[0]| > cutoff * max|w[0]| are returned:
+    smaller components are below the eigenvectors' accuracy and contribute nothing the
+    computation could resolve."""
     k = np.arange(n)
-    v = F * np.eye(n + 1) + g * np.diag(np.sqrt((k + 1.0) * (n - k)), 1)
-    lam, a = np.linalg.eigh(v[:, ::-1])
-    w = np.where(lam >= 0, 1.0, -1.0) * a[::-1]
+    u, s, w = singular_pairs(F * np.eye(n + 1) + g * np.diag(np.sqrt((k + 1.0) * (n - k)), 1))
     keep = np.abs(w[0]) > cutoff * np.abs(w[0]).max()
-    return a[:, keep], np.abs(lam[keep]), w[:, keep]
+    return u[:, keep], s[keep], w[:, keep]
 
 
 @np.errstate(over="ignore", invalid="ignore")

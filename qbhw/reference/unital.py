@@ -24,6 +24,21 @@ from ..models import Model
 MIN_CONDITION = 1e-7  # smallest sigma_min / sigma_max for which the limit is computed
 
 
+def singular_pairs(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(U, s, W) with V = U diag(s) W^dag.  When V is real and mirror symmetric up to
+    transposition (J V^T J = V, J the reversal; the resonant star's V = F + g S^-), V J is
+    real symmetric and its eigenpairs (lam, a) give s = |lam|, u = a, w = sign(lam) J a: unlike
+    a plain SVD this separates the exponentially close singular-value pairs (lam ~ +-s) that
+    the mirror symmetry produces.  Otherwise a plain SVD.  Order of the pairs: unspecified."""
+    v = np.asarray(v)
+    scale = max(np.abs(v).max(), 1e-300)
+    if np.abs(v.imag).max(initial=0.0) <= 1e-14 * scale and np.allclose(v[::-1, ::-1].T, v, atol=1e-14 * scale):
+        lam, a = np.linalg.eigh(v.real[:, ::-1])
+        return a, np.abs(lam), np.where(lam >= 0, 1.0, -1.0) * a[::-1]
+    u, s, wh = np.linalg.svd(v)
+    return u, s, wh.conj().T
+
+
 def block_offdiagonal_long_time(model: Model, h: np.ndarray, rtol: float = 1e-9) -> np.ndarray | None:
     """rho(inf) from the model's initial state, or None when the structure above is absent.
 
@@ -45,15 +60,14 @@ def block_offdiagonal_long_time(model: Model, h: np.ndarray, rtol: float = 1e-9)
     if (np.abs(h[np.ix_(inside, inside)]).max() > 1e-12 * scale
             or np.abs(h[np.ix_(outside, outside)]).max() > 1e-12 * scale):
         return None
-    u, s, wh = np.linalg.svd(h[np.ix_(inside, outside)])
+    u, s, w = singular_pairs(h[np.ix_(inside, outside)])
     if s.min() < MIN_CONDITION * s.max():
         raise ValueError(
             f"model {model.name!r}: the slowest modes relax at rates ~ sigma_min^2 with sigma_min / "
             f"sigma_max = {s.min() / s.max():.1e} < {MIN_CONDITION:g}, so the t -> inf limit is not "
             "reached on any resolvable time scale; evolve() to the times you care about instead")
-    if np.min(-np.diff(s)) < rtol * s.max():
+    if np.min(np.diff(np.sort(s))) < rtol * s.max():
         return None  # degenerate V: the commutant is larger (use the general solver)
-    w = wh.conj().T
     rho0 = np.asarray(model.rho0)
     weights = (np.einsum("ik,ij,jk->k", u.conj(), rho0[np.ix_(inside, inside)], u).real
                + np.einsum("ik,ij,jk->k", w.conj(), rho0[np.ix_(outside, outside)], w).real) / 2
