@@ -147,3 +147,14 @@ def test_heat_engine_dynamics_equals_full_qutip():
     ours = evolve(heat_engine_chargers(n, -0.8, 0.1), times)
     np.testing.assert_allclose(ours.battery_energy, ref[:, 0], atol=1e-7)
     np.testing.assert_allclose(ours.battery_ergotropy, ref[:, 1], atol=1e-7)
+
+
+def test_local_dissipation_falls_back_and_says_how_large_n_may_be():
+    """Per-qubit T1/T2 breaks the collective structure: the full representation is needed and
+    the dense steady-state solver names its limit in qubits."""
+    from qbhw.models import with_qubit_decoherence
+    from qbhw.reference import steady_state
+
+    model = with_qubit_decoherence(star(5, 1.0, 0.5, 1.0, representation="full"), [1e-4] * 6, [1e-4] * 6, 1e-6)
+    with pytest.raises(ValueError, match=r"at most 5 qubits"):
+        steady_state(model)

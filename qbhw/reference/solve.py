@@ -249,7 +249,9 @@ def steady_state(model: Model, *, truncation_tol: float = 1e-5, atol: float = 1e
         if closed_form is None:
             raise ValueError(
                 f"steady_state solves dense null spaces up to Hilbert dimension {STEADY_DENSE_LIMIT}; "
-                f"model {model.name!r} has {d} (reduce n_max or use evolve() to long times)"
+                f"model {model.name!r} has {d}: with local (non-collective) dissipation that means at most "
+                f"{int(np.log2(STEADY_DENSE_LIMIT))} qubits, or one qubit and a {STEADY_DENSE_LIMIT // 2}-level "
+                "collective battery (reduce N or n_max, or use evolve() to long times)"
             )
         rho_b, rho_c, e_b, w_b, e_c = _observables(model, closed_form[None])
         return SteadyState(model, float(e_b[0]), float(w_b[0]), float(e_c[0]), rho_b[0], rho_c[0],
