@@ -32,7 +32,8 @@ from .compile import Program, compile_program
 from .metrics import energy, ergotropy
 from .models import Model, with_qubit_decoherence
 from .reference import Trajectory, evolve
-from .tomography import assignment_from_counts, assignments_from_snapshot, bc_interval, linear_inversion, mitigate_counts, project_physical, resample_rows
+from .tomography import (assignment_from_counts, assignments_from_snapshot, bc_interval, linear_inversion,
+                         mitigate_counts, project_physical, realization_weights, resample_rows)
 
 MITIGATION = ("none", "snapshot", "measured")
 CONFIDENCE = 0.95
@@ -72,6 +73,12 @@ class ExperimentResult:
     metadata: dict
 
 
+def circuit_frame(model: Model) -> str:
+    """The frame the circuits run in: the drive's rotating frame, or the lab frame of an
+    undriven model (time independent already)."""
+    return "rotating" if model.drives else "lab"
+
+
 def per_time(program: Program, rows) -> list[dict[str, np.ndarray]]:
     """Per time point, {basis: rows of that PUB} (counts or probabilities)."""
     out = [dict() for _ in program.times]
@@ -80,11 +87,15 @@ def per_time(program: Program, rows) -> list[dict[str, np.ndarray]]:
     return out
 
 
-def _state(data: dict[str, np.ndarray], assignments) -> np.ndarray:
-    """Projected linear-inversion states from {basis: (..., K)} summed counts or probabilities."""
+def _estimates(data: dict[str, np.ndarray], assignments) -> tuple[np.ndarray, np.ndarray]:
+    """(linear-inversion estimate, its projection onto physical states) from {basis: (..., K)}
+    summed counts or probabilities.  The energy is read from the first (linear in the counts,
+    hence unbiased), the ergotropy from the second (it needs a state); projecting a nearly
+    pure estimate moves weight to excited levels and biases E_B upwards by about the noise."""
     if assignments is not None:
         data = {b: mitigate_counts(c, assignments) for b, c in data.items()}
-    return project_physical(linear_inversion(data))
+    rho = linear_inversion(data)
+    return rho, project_physical(rho)
 
 
 def analyse(program: Program, counts, *, bootstrap: int, rng: np.random.Generator, assignments=None) -> dict:
@@ -92,12 +103,15 @@ def analyse(program: Program, counts, *, bootstrap: int, rng: np.random.Generato
     hb = np.asarray(program.model.h_battery)
     cols = {k: [] for k in ("states", "e", "e_err", "e_ci", "w", "w_err", "w_ci", "w_bias")}
     for data in per_time(program, counts):
-        point = _state({b: c.sum(axis=0) for b, c in data.items()}, assignments)
-        boot = _state({b: resample_rows(c, bootstrap, rng) for b, c in data.items()}, assignments)
-        e_boot, w_boot = energy(boot, hb), ergotropy(boot, hb)
-        w_point = ergotropy(point, hb)
-        for key, value in (("states", point), ("e", energy(point, hb)), ("e_err", e_boot.std(ddof=1)),
-                           ("e_ci", bc_interval(e_boot, energy(point, hb), CONFIDENCE)), ("w", w_point),
+        linear, point = _estimates({b: c.sum(axis=0) for b, c in data.items()}, assignments)
+        m = next(iter(data.values())).shape[0]
+        weights = realization_weights(m, bootstrap, rng) if m > 1 else None  # shared by all bases
+        boot_linear, boot = _estimates({b: resample_rows(c, weights, bootstrap, rng) for b, c in data.items()},
+                                       assignments)
+        e_boot, w_boot = energy(boot_linear, hb), ergotropy(boot, hb)
+        e_point, w_point = energy(linear, hb), ergotropy(point, hb)
+        for key, value in (("states", point), ("e", e_point), ("e_err", e_boot.std(ddof=1)),
+                           ("e_ci", bc_interval(e_boot, e_point, CONFIDENCE)), ("w", w_point),
                            ("w_err", w_boot.std(ddof=1)), ("w_ci", bc_interval(w_boot, w_point, CONFIDENCE)),
                            ("w_bias", w_boot.mean() - w_point)):
             cols[key].append(value)
@@ -109,14 +123,14 @@ def device_reference(program: Program, prepared, *, readout: bool) -> DeviceRefe
     snapshot = prepared.device.snapshot
     probs = [p.mean(axis=0) for p in execute.exact_probabilities(prepared.isa, snapshot, readout=readout)]
     hb = np.asarray(program.model.h_battery)
-    states = np.array([_state(data, None) for data in per_time(program, probs)])
+    linear, states = (np.array(x) for x in zip(*(_estimates(data, None) for data in per_time(program, probs))))
     t_last = float(program.times[-1])
     seconds_per_unit = prepared.duration(-1) / t_last if t_last > 0 else 1e-9
     q = [snapshot.qubits[p] for p in prepared.qubits]
     noisy_model = with_qubit_decoherence(program.model, [c.t1 for c in q], [min(c.t2, 2 * c.t1) for c in q],
                                          seconds_per_unit)
-    return DeviceReference(energy(states, hb), ergotropy(states, hb),
-                           evolve(noisy_model, program.times, frame="rotating"), seconds_per_unit)
+    return DeviceReference(energy(linear, hb), ergotropy(states, hb),
+                           evolve(noisy_model, program.times, frame=circuit_frame(noisy_model)), seconds_per_unit)
 
 
 def with_assignment_circuits(program: Program, shots: int) -> Program:
@@ -183,7 +197,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
             prepared = replace(prepared, isa=prepared.isa[:-2])
         dev_ref = device_reference(program, prepared, readout=mitigation == "none")
     a = analyse(program, run.counts[:len(program.pubs)], bootstrap=bootstrap, rng=np.random.default_rng(seeds[2]), assignments=assignments)
-    reference = evolve(model, program.times, frame="rotating")
+    reference = evolve(model, program.times, frame=circuit_frame(model))
     meta = {**run.metadata, "steps": program.steps, "trotter_error": program.error_bound, "dephasing": dephasing,
             "bootstrap": bootstrap, "confidence": CONFIDENCE, "mitigation": mitigation, "seed": seed,
             "assignments": None if assignments is None else [a.tolist() for a in assignments]}

@@ -17,7 +17,8 @@ import numpy as np
 
 from .linear import linear_inversion, project_physical
 
-__all__ = ["BootstrapResult", "bootstrap", "resample", "resample_rows", "projected_linear_inversion", "bc_interval"]
+__all__ = ["BootstrapResult", "bootstrap", "resample", "resample_rows", "realization_weights", "projected_linear_inversion",
+           "bc_interval"]
 
 
 def projected_linear_inversion(data: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -72,16 +73,25 @@ def bc_interval(samples: np.ndarray, point: np.ndarray, confidence: float = 0.95
     return np.stack([pick(lo), pick(hi)], axis=-1)
 
 
-def resample_rows(counts: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """(M, K) counts of M dephasing realizations -> (n_resamples, K) summed counts of M
-    realizations drawn with replacement (each row carries its own shot noise, so both sources
-    are resampled); with one row, a multinomial resample of its shots."""
+def realization_weights(m: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_resamples, m) multiplicities of m realizations drawn with replacement.  Draw them ONCE
+    per time point and apply them to every basis: the bases share their realizations (the same
+    parameter rows), and resampling each basis on its own would hide the realization-to-
+    realization spread of any quantity read from several bases (by sqrt(bases) for E_B of
+    k battery qubits)."""
+    picks = rng.integers(0, m, size=(n_resamples, m))
+    return np.stack([np.bincount(p, minlength=m) for p in picks])
+
+
+def resample_rows(counts: np.ndarray, weights: np.ndarray | None, n_resamples: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    """(M, K) counts of M dephasing realizations -> (n_resamples, K): ``weights @ counts`` with
+    :func:`realization_weights` (each row carries its own shot noise, so both sources are
+    resampled); with one row (weights None), a multinomial resample of its shots."""
     c = np.asarray(counts)
     if c.shape[0] == 1:
         total = int(c.sum())
         return rng.multinomial(total, c[0] / total, size=n_resamples)
-    picks = rng.integers(0, c.shape[0], size=(n_resamples, c.shape[0]))
-    weights = np.stack([np.bincount(p, minlength=c.shape[0]) for p in picks])
     return weights @ c
 
 
