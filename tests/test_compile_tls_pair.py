@@ -44,7 +44,31 @@ def test_impossible_requests_are_clear_errors():
         compile_program(tls_oscillator(1.0, 0.5, 1.0, n_max=3), [1.0])
     with pytest.raises(ValueError, match="dephasing must be one of"):
         compile_program(tls_pair(1.0, 0.5, 1.0), [1.0], dephasing="telepathy")
-    with pytest.raises(ValueError, match="Trotter steps would be needed"):
+    with pytest.raises(ValueError, match=r"Trotter steps would be needed.*gamma\*dt = 5"):
         compile_program(tls_pair(1.0, 0.5, 2000.0), [10.0])
     with pytest.raises(ValueError, match="times must be"):
         compile_program(tls_pair(1.0, 0.5, 1.0), [1.0, 0.5])
+
+
+@pytest.mark.parametrize("gamma", [0.1, 1.0, 10.0])
+def test_exact_channel_dephasing_matches_the_reference(gamma):
+    """dephasing='channel' (Kraus instruction, no realizations): E_B and ergotropy at 20 times
+    in [0, 10] within 3 standard errors plus the reported Trotter bound, and within 0.02."""
+    from qbhw import run_experiment
+
+    r = run_experiment(tls_pair(1.0, 0.5, gamma), np.linspace(0, 10, 20), dephasing="channel", accuracy=3e-3,
+                       shots=40000, seed=1, bootstrap=100)
+    assert r.program.realizations == 1 and all(v is None for _, v in r.program.pubs)
+    bound = np.asarray(r.program.error_bound)  # ||H_B|| = 1
+    for value, err, ref in ((r.battery_energy, r.battery_energy_err, r.reference.battery_energy),
+                            (r.battery_ergotropy, r.battery_ergotropy_err, r.reference.battery_ergotropy)):
+        assert np.all(np.abs(value - ref) < 3 * err + bound + 1e-3)
+        assert np.all(np.abs(value - ref) < 0.02)
+
+
+def test_channel_dephasing_is_refused_on_devices():
+    from qbhw import execute
+
+    program = compile_program(tls_pair(1.0, 0.5, 1.0), [1.0], dephasing="channel")
+    with pytest.raises(ValueError, match="simulator check"):
+        execute.run(program, target="aer-noisy")

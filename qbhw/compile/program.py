@@ -10,6 +10,8 @@ Kick statistics for L = sigma^+ sigma^- at rate gamma over a duration tau (the c
 coherence must decay by e^{-gamma tau / 2}; RZ(phi) multiplies it by e^{-i phi}):
     "kicks": phi ~ Normal(0, gamma tau)               (E e^{-i phi} = e^{-gamma tau / 2})
     "flips": phi = pi with probability (1 - e^{-gamma tau / 2}) / 2, else 0   (a Z flip)
+    "channel": the exact dephasing channel rho -> (1-p) rho + p Z rho Z, p = (1 - e^{-gamma tau/2})/2,
+             as a Kraus instruction (one circuit, no realizations; simulators only)
     "none":  no dephasing (coherent evolution only)
 Times are in units of 1/omega_B; circuits act in the drive's rotating frame, whose battery
 energy and ergotropy equal the lab frame's.
@@ -22,11 +24,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 from qiskit.circuit import ClassicalRegister, Parameter, QuantumCircuit
 from qiskit.circuit.library import PauliEvolutionGate
+from qiskit.quantum_info import Kraus
 
 from ..models import Model
 from .trotter import EXACT_LIMIT, MAX_STEPS, error_constant, exact_steps, steps_for, synthesis
 
-DEPHASING = ("kicks", "flips", "none")
+DEPHASING = ("kicks", "flips", "channel", "none")
+SIMULATOR_ONLY = ("channel",)  # dephasing methods no quantum processor can run
 MAX_QUBITS = 12
 
 
@@ -78,6 +82,12 @@ def _kick_angles(rng, method: str, gamma: float, durations: np.ndarray, m: int) 
         return rng.normal(0.0, 1.0, size=(m, durations.size)) * np.sqrt(gamma * durations)
     p = (1.0 - np.exp(-gamma * durations / 2)) / 2
     return np.pi * (rng.random((m, durations.size)) < p)
+
+
+def dephasing_channel(gamma: float, tau: float) -> Kraus:
+    """exp(tau D) for L = n (rate gamma) on one qubit: coherences times e^{-gamma tau / 2}."""
+    p = (1.0 - np.exp(-gamma * tau / 2)) / 2
+    return Kraus([np.sqrt(1 - p) * np.eye(2), np.sqrt(p) * np.diag([1.0, -1.0])])
 
 
 def _bases(k: int) -> list[str]:
@@ -132,8 +142,10 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
         steps = [steps_for(t, const, order, accuracy, max_step) for t in times]
         bound = tuple(const * t ** (order + 1) / s**order if s else 0.0 for t, s in zip(times, steps))
     if max(steps) > MAX_STEPS:
+        split = (f"; at the step limit gamma*dt = {gamma_max * times[-1] / MAX_STEPS:.2g}: the kicks between "
+                 "Hamiltonian steps no longer track dephasing acting during them" if gamma_max else "")
         raise ValueError(f"{max(steps)} Trotter steps would be needed at t = {times[-1]:g} for accuracy "
-                         f"{accuracy:g} (limit {MAX_STEPS}); lower the dephasing rate or the final time, "
+                         f"{accuracy:g} (limit {MAX_STEPS}{split}); lower the dephasing rate or the final time, "
                          "or relax accuracy")
     roles = model.battery + (model.charger if tomography == "battery+charger" else ())
     measured = tuple(sorted(roles))
@@ -144,21 +156,25 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
         dt = t / n_steps if n_steps else 0.0
         # kick durations: dt/2, dt, ..., dt, dt/2 (merged half kicks); none at t = 0
         durations = np.r_[dt / 2, np.full(n_steps - 1, dt), dt / 2] if n_steps else np.zeros(0)
-        params = {q: [Parameter(f"phi_{q}_{i}") for i in range(durations.size)] for q, _ in dephased}
+        channel = dephasing == "channel"
+        params = {} if channel else {q: [Parameter(f"phi_{q}_{i}") for i in range(durations.size)] for q, _ in dephased}
         base = QuantumCircuit(n)
         # the synthesized product formula, not the PauliEvolutionGate itself: Statevector and
         # Operator apply that gate as the exact exponential, Aer as the product formula
         step = PauliEvolutionGate(h, time=dt, synthesis=gate_synthesis).definition if n_steps else None
         for s in range(n_steps + 1 if n_steps else 0):
-            for q, _ in dephased:
-                base.rz(params[q][s], q)
+            for q, gamma in dephased:
+                if channel:
+                    base.append(dephasing_channel(gamma, durations[s]), [q])
+                else:
+                    base.rz(params[q][s], q)
             if s < n_steps:
                 base.compose(step, qubits=range(n), inplace=True)
         values = None
-        if dephased and n_steps:
+        if dephased and n_steps and not channel:
             blocks = [_kick_angles(rng, dephasing, g, durations, realizations) for _, g in dephased]
             values = np.concatenate(blocks, axis=1)
-        ordered = [p for q, _ in dephased for p in params[q]] if n_steps else []
+        ordered = [p for q, _ in dephased for p in params[q]] if n_steps and not channel else []
         for basis in _bases(len(measured)):
             qc = base.copy()
             creg = ClassicalRegister(len(measured), "meas")
@@ -177,4 +193,4 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
                 pubs.append((qc, None))
             info.append(PubInfo(ti, float(t), basis, measured, n_steps))
     return Program(model, times, tuple(pubs), tuple(info), order, dephasing,
-                   realizations if dephased else 1, tuple(steps), bound)
+                   realizations if dephased and dephasing not in SIMULATOR_ONLY else 1, tuple(steps), bound)

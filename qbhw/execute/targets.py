@@ -223,6 +223,11 @@ def prepare(program, dev: Device, qubits: Sequence[int] | None = None) -> Prepar
     from ..calibration import check_coherence
     from .noisy import prepare_pubs
 
+    from ..compile.program import SIMULATOR_ONLY
+
+    if getattr(program, "dephasing", None) in SIMULATOR_ONLY:
+        raise ValueError(f"dephasing: {program.dephasing!r} is a simulator check (a Kraus channel) that "
+                         f"{dev.name} cannot run; use dephasing='kicks' or 'flips' on devices")
     width = program.pubs[0][0].num_qubits
     if qubits is None:
         layout, reason = choose_qubits(program, dev.snapshot)
