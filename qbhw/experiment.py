@@ -22,7 +22,7 @@ run in (battery energy and ergotropy equal the lab frame's).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from qiskit.circuit import ClassicalRegister, QuantumCircuit
@@ -180,7 +180,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     program = compile_program(model, times, order=order, accuracy=accuracy, max_step=max_step,
                               dephasing=dephasing, realizations=realizations, seed=int(seeds[0]))
     run_seed = int(seeds[1])
-    prepared = assignments = dev_ref = None
+    prepared = assignments = dev_ref = resources = None
     if target == "aer-ideal":
         run = execute.run(program, target=target, shots=shots, seed=run_seed, progress=progress)
     else:
@@ -196,10 +196,12 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
             assignments = measured_assignments(run.counts[-2], run.counts[-1], k)
             prepared = replace(prepared, isa=prepared.isa[:-2])
         dev_ref = device_reference(program, prepared, readout=mitigation == "none")
+        resources = [asdict(r) for r in execute.resources.report(program, prepared)]
     a = analyse(program, run.counts[:len(program.pubs)], bootstrap=bootstrap, rng=np.random.default_rng(seeds[2]), assignments=assignments)
     reference = evolve(model, program.times, frame=circuit_frame(model))
     meta = {**run.metadata, "steps": program.steps, "trotter_error": program.error_bound, "dephasing": dephasing,
             "bootstrap": bootstrap, "confidence": CONFIDENCE, "mitigation": mitigation, "seed": seed,
-            "assignments": None if assignments is None else [a.tolist() for a in assignments]}
+            "assignments": None if assignments is None else [a.tolist() for a in assignments],
+            "resources": resources}
     return ExperimentResult(program.times, a["e"], a["e_err"], a["e_ci"], a["w"], a["w_err"], a["w_ci"], a["w_bias"],
                             a["states"], reference, dev_ref, program, meta)

@@ -62,6 +62,7 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
                     "shots_per_realization": m.get("shots_per_realization")},
         "device_reference": None,
         "decoherence_reference": None,
+        "resources": m.get("resources"),
     }
     d = r.device_reference
     if d is not None:

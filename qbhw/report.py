@@ -170,6 +170,12 @@ def markdown(results: dict) -> str:
         lines.append(f"- program: {prog['circuits']} circuits, order-{prog['order']} product formula, up to "
                      f"{max(prog['steps'])} steps, {prog['realizations']} `{prog['dephasing']}` realizations x "
                      f"{prog['shots_per_realization']} shots")
+    res = results.get("resources")
+    if res:
+        last = res[-1]
+        lines.append(f"- longest circuit (t = {last['time']:g}): {last['two_qubit_gates']} two-qubit gates, depth "
+                     f"{last['depth']}, {last['duration'] * 1e6:.1f} us = {last['duration_over_t2']:.3f} T2 "
+                     f"(coherence left {last['coherence_left']:.3f})")
     if results.get("measured"):
         lines.append("- ergotropy is biased upwards near passive states (bootstrap bias in results.json); "
                      "error bars are 95 % bias-corrected bootstrap intervals over realizations and shots")

@@ -209,3 +209,20 @@ def test_readout_mitigation_from_the_snapshot_and_from_circuits_in_the_same_batc
         # mitigation removes the readout part of the device reference's gap, not the gate part
         assert r.battery_energy[1] == pytest.approx(r.device_reference.battery_energy[1],
                                                     abs=4 * r.battery_energy_err[1])
+
+
+def test_resource_report_bounds_the_duration_by_the_entangling_gates():
+    """The estimated duration of each time point's circuit is at least its two-qubit gates back
+    to back (they all act on the one coupler) plus the readout, and grows with time."""
+    from qbhw.execute.resources import resources
+
+    program = compile_program(MODEL, [0.0, 2.0, 5.0], realizations=2, seed=1)
+    rows = resources(program, backend=FEZ)
+    layout, _ = execute.choose_qubits(program, FEZ)
+    cz = FEZ.edge_duration(*layout)
+    readout = FEZ.qubits[layout[MODEL.battery[0]]].readout_length
+    for r in rows:
+        assert r.duration >= r.two_qubit_gates * cz + readout - 1e-12
+        assert r.coherence_left == pytest.approx(np.exp(-r.duration_over_t2), rel=1e-12)
+    assert rows[0].two_qubit_gates == 0 and rows[1].two_qubit_gates < rows[2].two_qubit_gates
+    assert [r.steps for r in rows] == list(program.steps)

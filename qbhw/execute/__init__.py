@@ -2,6 +2,7 @@
 snapshot's noise), qiskit-ibm-runtime's local mode on fake backends, or IBM Quantum.  See
 :mod:`.targets` for the one entry point :func:`run`."""
 
+from . import resources
 from .exact import exact_probabilities
 from .result import ExecutionResult
 from .targets import (
@@ -20,5 +21,5 @@ from .targets import (
 )
 
 __all__ = ["CONFIRM_QPU_SECONDS", "DEFAULT_CALIBRATION", "TARGETS", "CostError", "Device", "ExecutionResult", "Prepared",
-           "choose_qubits", "device", "exact_probabilities", "prepare", "run",
+           "choose_qubits", "device", "resources", "exact_probabilities", "prepare", "run",
            "run_on_device", "run_prepared"]
