@@ -4,6 +4,7 @@
     qbhw resume DIR                      continue an interrupted run (no finished PUB reruns)
     qbhw report DIR                      re-plot and re-write the report without re-running
     qbhw calibrations list | show NAME | pull BACKEND [--out DIR]
+    qbhw export-circuits [DIR]          OpenQASM 3 of one Trotter step per model (default circuits/)
 
 Exit codes: 0 success, 1 the run failed, 2 bad input (experiment file, arguments, paths,
 accounts), 3 a run needs confirmation (``--yes``) or was interrupted and can be resumed.
@@ -259,6 +260,15 @@ def _show(snap) -> None:
     print(f"readout error median {np.median(ro):.2%}; {snap.two_qubit_gate} error median {np.median(e2):.2e}")
 
 
+def _cmd_export(args) -> int:
+    from .compile.export import write_circuits
+
+    paths = write_circuits(args.directory)
+    if not args.quiet:
+        print(f"wrote {len(paths)} circuits to {args.directory}")
+    return EXIT_OK
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="qbhw", description="Quantum-battery experiments on quantum processors")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -283,6 +293,10 @@ def main(argv=None) -> int:
     cal.add_argument("name", nargs="?", help="snapshot name (show) or backend name (pull: fake_* or an IBM backend)")
     cal.add_argument("--out", default="calibrations", help="folder for pulled snapshots (default: calibrations/)")
     cal.set_defaults(func=_cmd_calibrations)
+    exp = sub.add_parser("export-circuits", help="write OpenQASM 3 files of one Trotter step per model")
+    exp.add_argument("directory", nargs="?", default="circuits")
+    exp.add_argument("--quiet", action="store_true")
+    exp.set_defaults(func=_cmd_export)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -1,0 +1,38 @@
+// qbhw: tls_pair, one Trotter step dt = 0.5, dephasing flips
+OPENQASM 3.0;
+include "stdgates.inc";
+input float[64] phi_0_0;
+input float[64] phi_0_1;
+gate rxx(p0) _gate_q_0, _gate_q_1 {
+  h _gate_q_0;
+  h _gate_q_1;
+  cx _gate_q_0, _gate_q_1;
+  rz(p0) _gate_q_1;
+  cx _gate_q_0, _gate_q_1;
+  h _gate_q_1;
+  h _gate_q_0;
+}
+gate sxdg _gate_q_0 {
+  s _gate_q_0;
+  h _gate_q_0;
+  s _gate_q_0;
+}
+gate ryy(p0) _gate_q_0, _gate_q_1 {
+  sxdg _gate_q_0;
+  sxdg _gate_q_1;
+  cx _gate_q_0, _gate_q_1;
+  rz(p0) _gate_q_1;
+  cx _gate_q_0, _gate_q_1;
+  sx _gate_q_0;
+  sx _gate_q_1;
+}
+bit[1] meas;
+qubit[2] q;
+rz(phi_0_0) q[0];
+rx(0.25) q[0];
+rxx(0.25) q[0], q[1];
+ryy(0.5) q[0], q[1];
+rxx(0.25) q[0], q[1];
+rx(0.25) q[0];
+rz(phi_0_1) q[0];
+meas[0] = measure q[1];
