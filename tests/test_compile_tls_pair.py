@@ -40,8 +40,8 @@ def test_realization_average_of_the_circuits_is_the_lindblad_state(method, gamma
 def test_impossible_requests_are_clear_errors():
     from qbhw.models import tls_oscillator
 
-    with pytest.raises(ValueError, match="non-qubit subsystems"):
-        compile_program(tls_oscillator(1.0, 0.5, 1.0, n_max=3), [1.0])
+    with pytest.raises(ValueError, match="qubits; at most"):
+        compile_program(tls_oscillator(1.0, 0.5, 1.0, n_max=2**12), [1.0])
     with pytest.raises(ValueError, match="dephasing must be one of"):
         compile_program(tls_pair(1.0, 0.5, 1.0), [1.0], dephasing="telepathy")
     with pytest.raises(ValueError, match=r"Trotter steps would be needed.*gamma\*dt = 5"):

@@ -27,6 +27,7 @@ from qiskit.circuit.library import PauliEvolutionGate
 from qiskit.quantum_info import Kraus
 
 from ..models import Model
+from .encoding import encode_qubits
 from .trotter import EXACT_LIMIT, MAX_STEPS, error_constant, exact_steps, steps_for, synthesis
 
 DEPHASING = ("kicks", "flips", "channel", "none")
@@ -90,6 +91,16 @@ def dephasing_channel(gamma: float, tau: float) -> Kraus:
     return Kraus([np.sqrt(1 - p) * np.eye(2), np.sqrt(p) * np.diag([1.0, -1.0])])
 
 
+def _initial_basis_state(model: Model) -> int:
+    """Index of the computational basis state the model starts in (ValueError otherwise)."""
+    rho0 = np.asarray(model.rho0)
+    k = int(np.argmax(np.real(np.diag(rho0))))
+    if abs(rho0[k, k] - 1) > 1e-9:
+        raise ValueError(f"model {model.name!r} starts in a state that is not a computational basis state; "
+                         "preparing it is not implemented (start from a product of basis states)")
+    return k
+
+
 def _bases(k: int) -> list[str]:
     labels = [""]
     for _ in range(k):
@@ -105,9 +116,12 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
     accuracy: target product-formula error bound per time point (trace norm); max_step: largest
     Trotter step (1/omega_B); realizations: dephasing realizations per circuit.
     """
-    if not model.is_qubits:
-        raise ValueError(f"model {model.name!r} has non-qubit subsystems {model.dims}; qubit encodings "
-                         "of oscillators and collective spins are not available yet")
+    needed = sum(1 if s.kind == "qubit" else (s.dim - 1 if s.kind == "collective" else max(1, int(np.ceil(np.log2(s.dim)))))
+                 for s in model.subsystems)
+    if needed > MAX_QUBITS:
+        raise ValueError(f"model {model.name!r} needs {needed} qubits; at most {MAX_QUBITS} "
+                         "are compiled (use fewer batteries or a smaller n_max)")
+    model = encode_qubits(model)  # oscillators in binary, collective spins as Dicke states
     if len(model.subsystems) > MAX_QUBITS:
         raise ValueError(f"model {model.name!r} needs {len(model.subsystems)} qubits; at most {MAX_QUBITS} "
                          "are compiled (use fewer batteries)")
@@ -147,6 +161,7 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
         raise ValueError(f"{max(steps)} Trotter steps would be needed at t = {times[-1]:g} for accuracy "
                          f"{accuracy:g} (limit {MAX_STEPS}{split}); lower the dephasing rate or the final time, "
                          "or relax accuracy")
+    start = _initial_basis_state(model)
     roles = model.battery + (model.charger if tomography == "battery+charger" else ())
     measured = tuple(sorted(roles))
     rng = np.random.default_rng(seed)
@@ -159,6 +174,8 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
         channel = dephasing == "channel"
         params = {} if channel else {q: [Parameter(f"phi_{q}_{i}") for i in range(durations.size)] for q, _ in dephased}
         base = QuantumCircuit(n)
+        for q in (q for q in range(n) if (start >> q) & 1):  # initial basis state (qubit q = bit q)
+            base.x(q)
         # the synthesized product formula, not the PauliEvolutionGate itself: Statevector and
         # Operator apply that gate as the exact exponential, Aer as the product formula
         step = PauliEvolutionGate(h, time=dt, synthesis=gate_synthesis).definition if n_steps else None
