@@ -188,11 +188,11 @@ def _cmd_report(args) -> int:
     d = Path(args.directory)
     try:
         if (d / "sweep.json").exists():
-            folders = report.load_json(d / "sweep.json")["folders"]
-            runs = [(row["value"], d / f) for row, f in zip(report.load_json(d / "sweep.json")["runs"], folders)]
+            sweep = report.load_json(d / "sweep.json")
+            runs = [(row["value"], d / f) for row, f in zip(sweep["runs"], sweep["folders"])]
             for _, sub in runs:
                 _replot(sub)
-            report.write_sweep(d, report.load_json(d / "sweep.json")["parameter"], runs)
+            report.write_sweep(d, sweep["parameter"], runs)
         else:
             _replot(d)
     except (FileNotFoundError, ValueError, KeyError) as err:

@@ -39,6 +39,13 @@ def dicke_isometry(n: int) -> np.ndarray:
     return e
 
 
+def encoded_width(s: Subsystem) -> int:
+    """Number of qubits subsystem ``s`` occupies once encoded."""
+    if s.kind == "qubit":
+        return 1
+    return s.dim - 1 if s.kind == "collective" else max(1, ceil(log2(s.dim)))
+
+
 def _block(s: Subsystem):
     """(isometry, new subsystems in block order, local number operator on the block)."""
     if s.kind == "qubit":
@@ -47,7 +54,7 @@ def _block(s: Subsystem):
         n = s.dim - 1
         subs = [Subsystem(f"{s.name}_{i}", s.role, 2, "qubit", s.frequency) for i in range(n)]
         return dicke_isometry(n), subs, np.diag([bin(b).count("1") for b in range(2**n)]).astype(float)
-    m = max(1, ceil(log2(s.dim)))
+    m = encoded_width(s)
     e = np.zeros((2**m, s.dim))
     e[np.arange(s.dim), np.arange(s.dim)] = 1.0
     subs = [Subsystem(f"{s.name}_b{i}", s.role, 2, "qubit", s.frequency * 2**i) for i in range(m)]

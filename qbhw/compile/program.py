@@ -27,7 +27,7 @@ from qiskit.circuit.library import PauliEvolutionGate
 from qiskit.quantum_info import Kraus
 
 from ..models import Model
-from .encoding import encode_qubits
+from .encoding import encode_qubits, encoded_width
 from .trotter import EXACT_LIMIT, MAX_STEPS, error_constant, exact_steps, steps_for, synthesis
 
 DEPHASING = ("kicks", "flips", "channel", "none")
@@ -116,8 +116,7 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
     accuracy: target product-formula error bound per time point (trace norm); max_step: largest
     Trotter step (1/omega_B); realizations: dephasing realizations per circuit.
     """
-    needed = sum(1 if s.kind == "qubit" else (s.dim - 1 if s.kind == "collective" else max(1, int(np.ceil(np.log2(s.dim)))))
-                 for s in model.subsystems)
+    needed = sum(encoded_width(s) for s in model.subsystems)
     if needed > MAX_QUBITS:
         raise ValueError(f"model {model.name!r} needs {needed} qubits; at most {MAX_QUBITS} "
                          "are compiled (use fewer batteries or a smaller n_max)")

@@ -87,17 +87,10 @@ def probabilities(isa_pubs: Sequence, snapshot) -> list[np.ndarray]:
 
 def with_readout(probs: np.ndarray, snapshot, physical_qubits: Sequence[int]) -> np.ndarray:
     """(..., 2**k) probabilities after independent readout errors of ``physical_qubits[i]``
-    (the qubit read into bit i): A_i = [[1 - P(1|0), P(0|1)], [P(1|0), 1 - P(0|1)]]."""
-    p = np.asarray(probs, dtype=float)
-    k = len(physical_qubits)
-    lead = p.ndim - 1
-    t = p.reshape(p.shape[:-1] + (2,) * k)
-    for i, q in enumerate(physical_qubits):
-        c = snapshot.qubits[int(q)]
-        a = np.array([[1 - c.prob_meas1_prep0, c.prob_meas0_prep1], [c.prob_meas1_prep0, 1 - c.prob_meas0_prep1]])
-        axis = lead + k - 1 - i
-        t = np.moveaxis(np.tensordot(a, t, axes=([1], [axis])), 0, axis)
-    return t.reshape(p.shape)
+    (the qubit read into bit i), with the snapshot's assignment matrices."""
+    from ..tomography.mitigation import apply_assignments, assignments_from_snapshot
+
+    return apply_assignments(probs, assignments_from_snapshot(snapshot, physical_qubits))
 
 
 def exact_probabilities(isa_pubs: Sequence, snapshot, *, readout: bool = False) -> list[np.ndarray]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -208,14 +209,18 @@ class Prepared:
     qubits: tuple[int, ...]
     reason: str
 
-    def duration(self, index: int = -1) -> float:
-        """Estimated duration in seconds of PUB ``index`` (longest path, device durations)."""
+    @cached_property
+    def durations(self) -> tuple[float, ...]:
+        """Estimated duration in seconds of every PUB (longest path, device durations)."""
         from ..calibration import full_target
 
-        pub = self.isa[index]
-        circuit = pub.full_circuit.assign_parameters(pub.values[0]) if pub.parameters else pub.full_circuit
         target = self.device.backend.target if self.device.backend is not None else full_target(self.device.snapshot)
-        return float(circuit.estimate_duration(target, unit="s"))
+        return tuple(float((p.full_circuit.assign_parameters(p.values[0]) if p.parameters else p.full_circuit)
+                           .estimate_duration(target, unit="s")) for p in self.isa)
+
+    def duration(self, index: int = -1) -> float:
+        """Estimated duration in seconds of PUB ``index``."""
+        return self.durations[index]
 
 
 def prepare(program, dev: Device, qubits: Sequence[int] | None = None) -> Prepared:

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import validate as check
 from .base import Model, Subsystem
-from .operators import basis_projector, embed, number, product_state
+from .operators import basis_projector, embed, number, product_state, sigma_x
 
 MAX_CELLS = 12
 
@@ -38,8 +38,7 @@ def global_vs_parallel(n_cells, e_max=1.0, omega=1.0) -> tuple[Model, Model]:
     e_max = check.positive("e_max", e_max)
     omega = check.positive("omega", omega)
     dims = (2,) * n
-    x = np.array([[0, 1], [1, 0]], dtype=complex)
-    parallel = (e_max / n) * sum(embed(x, i, dims) for i in range(n))
+    parallel = (e_max / n) * sum(embed(sigma_x(), i, dims) for i in range(n))
     glob = np.zeros((2**n, 2**n), dtype=complex)
     glob[0, -1] = glob[-1, 0] = e_max  # |E> = |1...1> is the last basis state
     return _cells(n, "global_charging", glob, omega, e_max), _cells(n, "parallel_charging", parallel, omega, e_max)

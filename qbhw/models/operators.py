@@ -26,6 +26,21 @@ def sigma_plus() -> np.ndarray:
     return sigma_minus().T.copy()
 
 
+def sigma_x() -> np.ndarray:
+    """Pauli X = sigma^+ + sigma^- (2x2)."""
+    return np.array([[0.0, 1.0], [1.0, 0.0]], dtype=complex)
+
+
+def sigma_y() -> np.ndarray:
+    """Pauli Y = -i sigma^+ + i sigma^- in the basis (|g>, |e>) = (|0>, |1>) (Qiskit's Y)."""
+    return np.array([[0.0, -1j], [1j, 0.0]], dtype=complex)
+
+
+def sigma_z() -> np.ndarray:
+    """|e><e| - |g><g| (note: minus Qiskit's Z, since |0> = g); 2 sigma^+ sigma^- - 1."""
+    return np.diag([-1.0, 1.0]).astype(complex)
+
+
 def destroy(dim: int) -> np.ndarray:
     """Bosonic annihilation operator truncated to Fock states |0>..|dim-1>."""
     return np.diag(np.sqrt(np.arange(1, dim, dtype=float)), k=1).astype(complex)

@@ -18,13 +18,10 @@ import numpy as np
 
 from . import validate as check
 from .base import Model, Subsystem
-from .operators import embed, number
+from .operators import embed, number, sigma_x, sigma_y, sigma_z
 
 COUPLINGS = ("nearest", "power_law", "uniform")
 MAX_SPINS = 12
-PAULI_X = np.array([[0, 1], [1, 0]], dtype=complex)
-PAULI_Y = np.array([[0, -1j], [1j, 0]], dtype=complex)
-PAULI_Z = np.diag([-1.0, 1.0]).astype(complex)  # |e><e| - |g><g|
 
 
 def couplings(n: int, J: float, coupling: str, p: float) -> np.ndarray:
@@ -46,7 +43,7 @@ def _interactions(n: int, g: np.ndarray, alpha: float) -> np.ndarray:
         for j in range(i + 1, n):
             if g[i, j]:
                 pair = lambda s: embed(s, i, dims) @ embed(s, j, dims)
-                h -= g[i, j] * (pair(PAULI_Z) + alpha * (pair(PAULI_X) + pair(PAULI_Y)))
+                h -= g[i, j] * (pair(sigma_z()) + alpha * (pair(sigma_x()) + pair(sigma_y())))
     return h
 
 
@@ -65,14 +62,14 @@ def spin_chain(n, J, alpha_xxz, coupling="nearest", *, B=0.5, omega=1.0, p=1.0) 
         raise ValueError(f"coupling must be one of {COUPLINGS}, got {coupling!r}")
     dims = (2,) * n
     h_g = _interactions(n, couplings(n, J, coupling, p), alpha)
-    zeeman = B * sum(embed(PAULI_Z, i, dims) for i in range(n))
+    zeeman = B * sum(embed(sigma_z(), i, dims) for i in range(n))
     h_b0 = zeeman + h_g
     w, v = np.linalg.eigh(h_b0)
     if w[1] - w[0] < 1e-9:
         raise ValueError(f"H_B^(0) has a degenerate ground state (gap {w[1] - w[0]:.2e}); "
                          "raise B or change J, alpha_xxz")
     ground = v[:, :1]
-    h_charge = h_g + omega * sum(embed(PAULI_X, i, dims) for i in range(n))
+    h_charge = h_g + omega * sum(embed(sigma_x(), i, dims) for i in range(n))
     return Model(
         name="spin_chain",
         subsystems=tuple(Subsystem(f"spin_{i}", "battery", 2, "qubit", 2 * B) for i in range(n)),

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["assignment_matrix", "assignments_from_snapshot", "assignment_from_counts", "mitigate_counts", "mitigate_data"]
+__all__ = ["apply_assignments", "assignment_matrix", "assignments_from_snapshot", "assignment_from_counts", "mitigate_counts", "mitigate_data"]
 
 
 def assignment_matrix(prob_meas1_prep0: float, prob_meas0_prep1: float) -> np.ndarray:
@@ -47,10 +47,10 @@ def assignment_from_counts(counts_prep0, counts_prep1) -> np.ndarray:
     return assignment_matrix(c0[1] / c0.sum(), c1[0] / c1.sum())
 
 
-def mitigate_counts(counts, assignments: Sequence[np.ndarray]) -> np.ndarray:
-    """Quasi-counts (..., 2**k) = (A_{k-1} x ... x A_0)^-1 counts over the last axis (same
-    totals)."""
-    c = np.asarray(counts, dtype=float)
+def apply_assignments(probs, assignments: Sequence[np.ndarray]) -> np.ndarray:
+    """(A_{k-1} x ... x A_0) applied over the last axis of (..., 2**k) counts or probabilities
+    (qubit i on bit i): what readout with assignment matrices ``assignments`` does to them."""
+    c = np.asarray(probs, dtype=float)
     k = len(assignments)
     if c.shape[-1:] != (2**k,):
         raise ValueError(f"counts must have last axis {2**k} for {k} assignment matrices, got {c.shape}")
@@ -58,11 +58,21 @@ def mitigate_counts(counts, assignments: Sequence[np.ndarray]) -> np.ndarray:
     t = c.reshape(c.shape[:-1] + (2,) * k)  # axis lead+j <-> qubit k-1-j (qubit 0: bit 0)
     for i, a in enumerate(assignments):
         a = np.asarray(a, dtype=float)
+        if a.shape != (2, 2):
+            raise ValueError(f"assignments[{i}] must be a 2x2 matrix")
+        axis = lead + k - 1 - i
+        t = np.moveaxis(np.tensordot(a, t, axes=([1], [axis])), 0, axis)
+    return t.reshape(c.shape)
+
+
+def mitigate_counts(counts, assignments: Sequence[np.ndarray]) -> np.ndarray:
+    """Quasi-counts (..., 2**k) = (A_{k-1} x ... x A_0)^-1 counts over the last axis (same
+    totals)."""
+    for i, a in enumerate(assignments):
+        a = np.asarray(a, dtype=float)
         if a.shape != (2, 2) or not np.allclose(a.sum(axis=0), 1):
             raise ValueError(f"assignments[{i}] must be a 2x2 matrix with columns summing to 1")
-        axis = lead + k - 1 - i
-        t = np.moveaxis(np.tensordot(np.linalg.inv(a), t, axes=([1], [axis])), 0, axis)
-    return t.reshape(c.shape)
+    return apply_assignments(counts, [np.linalg.inv(a) for a in assignments])
 
 
 def mitigate_data(data: Mapping[str, np.ndarray], assignments: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
