@@ -80,10 +80,15 @@ def circuit_frame(model: Model) -> str:
 
 
 def per_time(program: Program, rows) -> list[dict[str, np.ndarray]]:
-    """Per time point, {basis: rows of that PUB} (counts or probabilities)."""
+    """Per time point, {basis: (realizations, 2**k) rows} of the "meas" register (counts or
+    probabilities): mid-circuit outcomes, in the higher clbits, are summed over, and the PUBs
+    that share a (time, basis) (one per realization with "mcm" dephasing) are stacked."""
     out = [dict() for _ in program.times]
     for info, c in zip(program.info, rows):
-        out[info.time_index][info.basis] = c
+        c = np.asarray(c)
+        c = c.reshape(c.shape[0], -1, 1 << len(info.measured_qubits)).sum(axis=1)
+        data = out[info.time_index]
+        data[info.basis] = np.concatenate([data[info.basis], c]) if info.basis in data else c
     return out
 
 
@@ -121,12 +126,13 @@ def analyse(program: Program, counts, *, bootstrap: int, rng: np.random.Generato
 def device_reference(program: Program, prepared, *, readout: bool) -> DeviceReference:
     """(a) and (b) of the module doc for a program placed on a device (``prepared``)."""
     snapshot = prepared.device.snapshot
-    probs = [p.mean(axis=0) for p in execute.exact_probabilities(prepared.isa, snapshot, readout=readout)]
+    probs = execute.exact_probabilities(prepared.isa, snapshot, readout=readout, keep="meas")
     hb = np.asarray(program.model.h_battery)
-    linear, states = (np.array(x) for x in zip(*(_estimates(data, None) for data in per_time(program, probs))))
+    averaged = [{b: p.mean(axis=0) for b, p in data.items()} for data in per_time(program, probs)]  # over realizations
+    linear, states = (np.array(x) for x in zip(*(_estimates(data, None) for data in averaged)))
     t_last = float(program.times[-1])
     seconds_per_unit = prepared.duration(-1) / t_last if t_last > 0 else 1e-9
-    q = [snapshot.qubits[p] for p in prepared.qubits]
+    q = [snapshot.qubits[p] for p in prepared.qubits[:len(program.model.subsystems)]]  # model qubits, not ancillas
     noisy_model = with_qubit_decoherence(program.model, [c.t1 for c in q], [min(c.t2, 2 * c.t1) for c in q],
                                          seconds_per_unit)
     return DeviceReference(energy(linear, hb), ergotropy(states, hb),

@@ -17,7 +17,7 @@
     qubits = [45, 37]        # optional: device qubit per model qubit (default: chosen)
     shots = 20000            # per circuit, split over the dephasing realizations
     realizations = 100
-    dephasing = "kicks"      # kicks | flips | none
+    dephasing = "kicks"      # kicks | flips | mcm | weak | none
     mitigation = "none"      # none | snapshot | measured (readout assignment inversion)
     bootstrap = 200
     seed = 1234
@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 
 from . import execute, models
-from .compile.program import DEPHASING
+from .compile.dephasing import DEPHASING
 from .execute.runtime import DD_SEQUENCES
 from .experiment import MITIGATION
 

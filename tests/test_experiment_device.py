@@ -54,6 +54,33 @@ def test_exact_probabilities_equal_aer_shot_by_shot_sampling():
     assert chi2.sf(stat, dof) > 1e-3, (stat, dof)
 
 
+@pytest.mark.parametrize("dephasing", ["weak", "mcm"])
+def test_forgotten_midcircuit_measurements_equal_aer_shot_by_shot_sampling(dephasing):
+    """Mid-circuit measurements (ancilla or charger) on the noisy device: Aer simulating every
+    shot with the real measurements and resets, marginalised to the "meas" register, against
+    the density-matrix probabilities with those measurements forgotten (what the device
+    reference and the fast sampler use): pooled chi-square."""
+    program = compile_program(MODEL, [1.5, 4.0], dephasing=dephasing, realizations=3, seed=2)
+    prepared = execute.prepare(program, execute.device("aer-noisy", FEZ))
+    counts = sample_isa_pubs(prepared.isa, FEZ, shots=6000, seed=5, sampling="aer")
+    exact = execute.exact_probabilities(prepared.isa, FEZ, readout=True, keep="meas")
+    stat = dof = 0.0
+    for c, p in zip(counts, exact):
+        c = c.reshape(c.shape[0], -1, 2).sum(axis=1)  # "meas" is clbit 0
+        expected = p * c.sum(axis=1)[:, None]
+        stat += ((c - expected) ** 2 / expected).sum()
+        dof += c.size - c.shape[0]
+    assert chi2.sf(stat, dof) > 1e-3, (stat, dof)
+
+
+def test_weak_dephasing_on_the_device_matches_its_device_reference():
+    r = run_experiment(MODEL, [0.0, 2.0, 5.0], dephasing="weak", realizations=1, shots=20000, target="aer-noisy",
+                       backend=FEZ, seed=4, bootstrap=100)
+    assert len(r.metadata["qubits"]) == 3  # charger, battery, ancilla
+    d = r.device_reference
+    assert np.all(np.abs(r.battery_energy - d.battery_energy) <= 4 * r.battery_energy_err + 1e-9)
+
+
 def test_noisy_run_agrees_with_the_device_reference_and_brackets_the_ideal_gap():
     times = np.linspace(0, 8, 6)
     r = run_experiment(MODEL, times, realizations=40, shots=16000, target="aer-noisy", backend=FEZ, seed=11,

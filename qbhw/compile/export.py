@@ -3,8 +3,9 @@ the circuits can be read, diffed and run outside qbhw.
 
 Each file holds the all-Z tomography circuit of a program with one time point t = DT and one
 Trotter step (second-order product formula in the drive's rotating frame): state preparation
-is the all-ground default, then half kick, step, half kick (kick angles are ``input float``
-parameters bound per realization), then the battery measurements.  The "channel" method is a
+is the all-ground default, then half slot, step, half slot of the dephasing method (kick angles
+are ``input float`` parameters bound per realization; "mcm" shows one realization that measures
+the charger; "weak" measures and resets an ancilla), then the battery measurements.  The "channel" method is a
 Kraus instruction, which OpenQASM 3 cannot express, so it is not exported.
 Regenerate with ``qbhw export-circuits`` (a test fails when ``circuits/`` is out of date).
 """
@@ -19,7 +20,7 @@ from ..models import spin_chain, star, tls_pair
 from .program import compile_program
 
 DT = 0.5
-METHODS = ("kicks", "flips", "none")
+METHODS = ("kicks", "flips", "mcm", "weak", "none")
 
 
 def models() -> dict:
@@ -37,8 +38,10 @@ def circuits() -> dict[str, str]:
     for name, model in models().items():
         methods = METHODS if model.jumps else ("none",)
         for method in methods:
-            program = compile_program(model, [DT], max_step=DT, accuracy=1.0, dephasing=method, realizations=1, seed=0)
-            (qc, _), = [pub for pub, info in zip(program.pubs, program.info) if set(info.basis) == {"Z"}]
+            program = compile_program(model, [DT], max_step=DT, accuracy=1.0, dephasing=method, realizations=20, seed=0)
+            # "mcm": the first realization that measures the charger somewhere
+            qc = next(qc for (qc, _), info in zip(program.pubs, program.info)
+                      if set(info.basis) == {"Z"} and (method != "mcm" or len(qc.cregs) > 1))
             out[f"{name}-{method}.qasm"] = f"// qbhw: {name}, one Trotter step dt = {DT}, dephasing {method}\n" + qasm3.dumps(qc)
     return out
 

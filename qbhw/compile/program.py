@@ -1,18 +1,11 @@
 """Model + times -> Program: parameterised circuits, parameter arrays and their meaning.
 
-One circuit per (time point, measurement basis).  Dephasing of the charger is emulated by
-random Z rotations whose angles are circuit Parameters; the M realizations are rows of the
-PUB's parameter array (bound at run time by SamplerV2), never M circuits.  Each Trotter step
-is wrapped symmetrically: half kick, unitary product-formula step, half kick (adjacent half
-kicks merged), which makes the averaged step second order (DESIGN.md).
-
-Kick statistics for L = sigma^+ sigma^- at rate gamma over a duration tau (the charger
-coherence must decay by e^{-gamma tau / 2}; RZ(phi) multiplies it by e^{-i phi}):
-    "kicks": phi ~ Normal(0, gamma tau)               (E e^{-i phi} = e^{-gamma tau / 2})
-    "flips": phi = pi with probability (1 - e^{-gamma tau / 2}) / 2, else 0   (a Z flip)
-    "channel": the exact dephasing channel rho -> (1-p) rho + p Z rho Z, p = (1 - e^{-gamma tau/2})/2,
-             as a Kraus instruction (one circuit, no realizations; simulators only)
-    "none":  no dephasing (coherent evolution only)
+One circuit per (time point, measurement basis).  Dephasing of the charger is emulated by one
+of the methods of :mod:`.dephasing`; for "kicks" and "flips" the random angles are circuit
+Parameters and the M realizations are rows of the PUB's parameter array (bound at run time by
+SamplerV2), never M circuits ("mcm" is the exception: a measurement cannot be a parameter).
+Each Trotter step is wrapped symmetrically: half slot, unitary product-formula step, half slot
+(adjacent half slots merged), which makes the averaged step second order (DESIGN.md).
 Times are in units of 1/omega_B; circuits act in the drive's rotating frame, whose battery
 energy and ergotropy equal the lab frame's.
 """
@@ -24,14 +17,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 from qiskit.circuit import ClassicalRegister, Parameter, QuantumCircuit
 from qiskit.circuit.library import PauliEvolutionGate
-from qiskit.quantum_info import Kraus
 
 from ..models import Model
+from .dephasing import (DEPHASING, DETERMINISTIC, PER_REALIZATION_CIRCUITS, dephasing_channel, kick_angles,
+                        measurement_pattern, weak_angle)
 from .encoding import encode_qubits, encoded_width
 from .trotter import EXACT_LIMIT, MAX_STEPS, error_constant, exact_steps, steps_for, synthesis
 
-DEPHASING = ("kicks", "flips", "channel", "none")
-SIMULATOR_ONLY = ("channel",)  # dephasing methods no quantum processor can run
 MAX_QUBITS = 12
 
 
@@ -49,7 +41,9 @@ class PubInfo:
 
 @dataclass(frozen=True, eq=False)
 class Program:
-    """Circuits + parameter arrays (``pubs``) with their metadata (``info``)."""
+    """Circuits + parameter arrays (``pubs``) with their metadata (``info``; with "mcm"
+    dephasing several PUBs share one (time, basis), one per realization); ``ancillas``: circuit
+    qubits beyond the model's (the "weak" method's measured ancilla)."""
 
     model: Model
     times: np.ndarray
@@ -60,6 +54,7 @@ class Program:
     realizations: int
     steps: tuple[int, ...]
     error_bound: tuple[float, ...]  # trace-norm state error per time: exact (small systems) or a bound
+    ancillas: tuple[int, ...] = ()
 
 
 def _dephased_qubits(model: Model) -> list[tuple[int, float]]:
@@ -76,19 +71,6 @@ def _dephased_qubits(model: Model) -> list[tuple[int, float]]:
             raise ValueError(f"jump {j.label!r} is not single-qubit dephasing sigma^+ sigma^-: the kick "
                              "methods cannot emulate it (use a model without it, or dephasing='none')")
     return out
-
-
-def _kick_angles(rng, method: str, gamma: float, durations: np.ndarray, m: int) -> np.ndarray:
-    if method == "kicks":
-        return rng.normal(0.0, 1.0, size=(m, durations.size)) * np.sqrt(gamma * durations)
-    p = (1.0 - np.exp(-gamma * durations / 2)) / 2
-    return np.pi * (rng.random((m, durations.size)) < p)
-
-
-def dephasing_channel(gamma: float, tau: float) -> Kraus:
-    """exp(tau D) for L = n (rate gamma) on one qubit: coherences times e^{-gamma tau / 2}."""
-    p = (1.0 - np.exp(-gamma * tau / 2)) / 2
-    return Kraus([np.sqrt(1 - p) * np.eye(2), np.sqrt(p) * np.diag([1.0, -1.0])])
 
 
 def _initial_basis_state(model: Model) -> int:
@@ -164,49 +146,91 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
     roles = model.battery + (model.charger if tomography == "battery+charger" else ())
     measured = tuple(sorted(roles))
     rng = np.random.default_rng(seed)
-    pubs, info = [], []
     n = len(model.subsystems)
+    ancillas = (n,) if dephasing == "weak" and dephased else ()
+    pubs, info = [], []
     for ti, (t, n_steps) in enumerate(zip(times, steps)):
         dt = t / n_steps if n_steps else 0.0
-        # kick durations: dt/2, dt, ..., dt, dt/2 (merged half kicks); none at t = 0
+        # slot durations: dt/2, dt, ..., dt, dt/2 (merged half slots); none at t = 0
         durations = np.r_[dt / 2, np.full(n_steps - 1, dt), dt / 2] if n_steps else np.zeros(0)
-        channel = dephasing == "channel"
-        params = {} if channel else {q: [Parameter(f"phi_{q}_{i}") for i in range(durations.size)] for q, _ in dephased}
-        base = QuantumCircuit(n)
-        for q in (q for q in range(n) if (start >> q) & 1):  # initial basis state (qubit q = bit q)
-            base.x(q)
         # the synthesized product formula, not the PauliEvolutionGate itself: Statevector and
         # Operator apply that gate as the exact exponential, Aer as the product formula
         step = PauliEvolutionGate(h, time=dt, synthesis=gate_synthesis).definition if n_steps else None
-        for s in range(n_steps + 1 if n_steps else 0):
-            for q, gamma in dephased:
-                if channel:
-                    base.append(dephasing_channel(gamma, durations[s]), [q])
-                else:
-                    base.rz(params[q][s], q)
-            if s < n_steps:
-                base.compose(step, qubits=range(n), inplace=True)
-        values = None
-        if dephased and n_steps and not channel:
-            blocks = [_kick_angles(rng, dephasing, g, durations, realizations) for _, g in dephased]
-            values = np.concatenate(blocks, axis=1)
-        ordered = [p for q, _ in dephased for p in params[q]] if n_steps and not channel else []
+        evolution = _Evolution(n + len(ancillas), len(measured), start, step, durations, dephased, dephasing)
+        if not (dephased and n_steps) or dephasing in DETERMINISTIC:
+            variants = [(evolution.build(), None)]
+        elif dephasing in PER_REALIZATION_CIRCUITS:
+            variants = [(evolution.build(patterns=[measurement_pattern(rng, g, durations) for _, g in dephased]), None)
+                        for _ in range(realizations)]
+        else:
+            params = [[Parameter(f"phi_{q}_{i}") for i in range(durations.size)] for q, _ in dephased]
+            values = np.concatenate([kick_angles(rng, dephasing, g, durations, realizations) for _, g in dephased], axis=1)
+            qc = evolution.build(params=params)
+            column = {p: c for c, p in enumerate(p for row in params for p in row)}
+            variants = [(qc, values[:, [column[p] for p in qc.parameters]])]  # columns follow qc.parameters
         for basis in _bases(len(measured)):
-            qc = base.copy()
-            creg = ClassicalRegister(len(measured), "meas")
-            qc.add_register(creg)
-            for i, (q, b) in enumerate(zip(measured, basis)):
-                if b == "X":
-                    qc.h(q)
-                elif b == "Y":
-                    qc.sdg(q)
-                    qc.h(q)
-                qc.measure(q, creg[i])
-            if ordered:  # parameter columns follow qc.parameters (sorted by name)
-                index = {p: c for c, p in enumerate(ordered)}
-                pubs.append((qc, values[:, [index[p] for p in qc.parameters]]))
-            else:
-                pubs.append((qc, None))
-            info.append(PubInfo(ti, float(t), basis, measured, n_steps))
+            for qc, values in variants:
+                pubs.append((_with_tomography(qc, measured, basis), values))
+                info.append(PubInfo(ti, float(t), basis, measured, n_steps))
     return Program(model, times, tuple(pubs), tuple(info), order, dephasing,
-                   realizations if dephased and dephasing not in SIMULATOR_ONLY else 1, tuple(steps), bound)
+                   realizations if dephased and dephasing not in DETERMINISTIC else 1, tuple(steps), bound, ancillas)
+
+
+class _Evolution:
+    """Builds the time evolution of one time point: basis-state preparation, then n_steps
+    product-formula steps with a dephasing slot before, between and after them.  The "meas"
+    register comes first (clbits 0..k-1, filled by ``_with_tomography``); mid-circuit outcomes
+    ("mcm", "weak") go to registers after it."""
+
+    def __init__(self, width, k, start, step, durations, dephased, method):
+        self.width, self.k, self.start, self.step = width, k, start, step
+        self.durations, self.dephased, self.method = durations, dephased, method
+
+    def build(self, params=None, patterns=None) -> QuantumCircuit:
+        n_model = self.step.num_qubits if self.step is not None else self.width
+        qc = QuantumCircuit(self.width)
+        qc.add_register(ClassicalRegister(self.k, "meas"))
+        for q in (q for q in range(n_model) if (self.start >> q) & 1):  # initial basis state (qubit q = bit q)
+            qc.x(q)
+        slots = self.durations.size
+        extra = None
+        if self.method == "weak" and self.dephased and slots:
+            extra = ClassicalRegister(slots * len(self.dephased), "weak")
+        elif patterns is not None and sum(int(p.sum()) for p in patterns):
+            extra = ClassicalRegister(sum(int(p.sum()) for p in patterns), "mcm")
+        if extra is not None:
+            qc.add_register(extra)
+        bit = iter(extra) if extra is not None else None
+        for s in range(slots):
+            for j, (q, gamma) in enumerate(self.dephased):
+                tau = self.durations[s]
+                if self.method == "channel":
+                    qc.append(dephasing_channel(gamma, tau), [q])
+                elif self.method == "weak":
+                    ancilla = self.width - 1
+                    qc.cry(weak_angle(gamma, tau), q, ancilla)
+                    qc.measure(ancilla, next(bit))
+                    qc.reset(ancilla)
+                elif patterns is not None:
+                    if patterns[j][s]:
+                        qc.measure(q, next(bit))
+                elif params is not None:
+                    qc.rz(params[j][s], q)
+            if s < slots - 1:
+                qc.compose(self.step, qubits=range(n_model), inplace=True)
+        return qc
+
+
+def _with_tomography(evolution: QuantumCircuit, measured, basis: str) -> QuantumCircuit:
+    """``evolution`` followed by the Pauli-basis rotations of ``basis`` and the measurements of
+    the measured qubits into "meas" (character i of ``basis`` for measured qubit i)."""
+    qc = evolution.copy()
+    meas = qc.cregs[0]
+    for i, (q, b) in enumerate(zip(measured, basis)):
+        if b == "X":
+            qc.h(q)
+        elif b == "Y":
+            qc.sdg(q)
+            qc.h(q)
+        qc.measure(q, meas[i])
+    return qc

@@ -214,7 +214,9 @@ def sample_isa_pubs(isa_pubs: Sequence[IsaPub], snapshot, *, shots: int, seed: i
     """Sample compacted :class:`IsaPub` objects with their restricted noise.
 
     sampling: "exact" draws shots from the density-matrix probabilities with readout error
-    (:func:`qbhw.execute.exact.sample`, requires final measurements only); "aer" lets Aer's
+    (:func:`qbhw.execute.exact.sample`; requires final measurements only, except in circuits
+    with a "meas" register, whose other measurements are forgotten and whose counts then
+    cover "meas" only); "aer" lets Aer's
     ``SamplerV2`` simulate shot by shot, one Aer call per distinct set of physical qubits;
     "auto" takes "exact" for every PUB that allows it and "aer" for the rest."""
     from qiskit_aer.primitives import SamplerV2
@@ -227,20 +229,25 @@ def sample_isa_pubs(isa_pubs: Sequence[IsaPub], snapshot, *, shots: int, seed: i
     if sampling not in ("auto", "exact", "aer"):
         raise ValueError(f"sampling must be 'auto', 'exact' or 'aer', got {sampling!r}")
     counts: list[np.ndarray | None] = [None] * len(isa_pubs)
-    by_exact = [sampling != "aer" and exact.final_measurements(p.circuit) is not None for p in isa_pubs]
+    by_exact = [sampling != "aer" and exact.final_measurements(exact.forget_measurements(p.circuit, "meas")) is not None
+                for p in isa_pubs]
     if sampling == "exact" and not all(by_exact):
         raise ValueError("sampling='exact': some circuits measure mid-circuit; use 'auto' or 'aer'")
     chosen = [i for i, e in enumerate(by_exact) if e]
     if chosen:
-        drawn = exact.sample([isa_pubs[i] for i in chosen], snapshot, shots=shots,
+        drawn = exact.sample([isa_pubs[i] for i in chosen], snapshot, shots=shots, keep="meas",
                              seed=None if seed is None else int(np.random.SeedSequence([seed, 1 << 20]).generate_state(1)[0]))
         for i, c in zip(chosen, drawn):
             counts[i] = c
-    groups: dict[tuple[int, ...], list[int]] = {}
+    # one Aer call per set of physical qubits and classical-register layout: Aer's SamplerV2
+    # returns wrong counts for a circuit with final measurements only when it follows one with
+    # mid-circuit measurements and other registers in the same call (qiskit-aer 0.18.2, measured)
+    groups: dict[tuple, list[int]] = {}
     for i, pub in enumerate(isa_pubs):
         if not by_exact[i]:
-            groups.setdefault(pub.physical_qubits, []).append(i)
-    for g, (phys, idx) in enumerate(groups.items()):
+            layout = tuple((c.name, c.size) for c in pub.circuit.cregs)
+            groups.setdefault((pub.physical_qubits, layout), []).append(i)
+    for g, ((phys, _), idx) in enumerate(groups.items()):
         sampler = SamplerV2(
             default_shots=int(shots),
             seed=None if seed is None else int(np.random.SeedSequence([seed, g]).generate_state(1)[0]),

@@ -95,12 +95,18 @@ def device(target: str, backend=None) -> Device:
 
 
 def coupling_graph(program) -> dict[int, set[int]]:
-    """Logical qubit -> qubits it shares a Hamiltonian term with."""
-    graph: dict[int, set[int]] = {q: set() for q in range(program.pubs[0][0].num_qubits)}
+    """Logical qubit -> qubits it shares a Hamiltonian term (or, for an ancilla, a gate) with."""
+    circuit = program.pubs[-1][0]
+    graph: dict[int, set[int]] = {q: set() for q in range(circuit.num_qubits)}
     for label in program.model.pauli(np.asarray(program.model.h0)).paulis.to_labels():
         support = [len(label) - 1 - i for i, c in enumerate(label) if c != "I"]
         for a in support:
             graph[a].update(b for b in support if b != a)
+    for inst in circuit.data:
+        support = [circuit.find_bit(q).index for q in inst.qubits]
+        if len(support) == 2 and set(support) & set(getattr(program, "ancillas", ())):
+            graph[support[0]].add(support[1])
+            graph[support[1]].add(support[0])
     return graph
 
 
@@ -228,7 +234,7 @@ def prepare(program, dev: Device, qubits: Sequence[int] | None = None) -> Prepar
     from ..calibration import check_coherence
     from .noisy import prepare_pubs
 
-    from ..compile.program import SIMULATOR_ONLY
+    from ..compile.dephasing import SIMULATOR_ONLY
 
     if getattr(program, "dephasing", None) in SIMULATOR_ONLY:
         raise ValueError(f"dephasing: {program.dephasing!r} is a simulator check (a Kraus channel) that "
