@@ -6,7 +6,8 @@ Trotter step (second-order product formula in the drive's rotating frame): state
 is the all-ground default, then half slot, step, half slot of the dephasing method (kick angles
 are ``input float`` parameters bound per realization; "mcm" shows one realization that measures
 the charger; "weak" measures and resets an ancilla), then the battery measurements.  The "channel" method is a
-Kraus instruction, which OpenQASM 3 cannot express, so it is not exported.
+Kraus instruction, which OpenQASM 3 cannot express, so it is not exported.  The heat-engine
+chargers are exported as two collisions of their collision model (:mod:`.collision`).
 Regenerate with ``qbhw export-circuits`` (a test fails when ``circuits/`` is out of date).
 """
 
@@ -16,10 +17,12 @@ from pathlib import Path
 
 from qiskit import qasm3
 
-from ..models import spin_chain, star, tls_pair
+from ..models import heat_engine_chargers, spin_chain, star, tls_pair
+from .collision import compile_collisions
 from .program import compile_program
 
 DT = 0.5
+COLLISION = 0.05
 METHODS = ("kicks", "flips", "mcm", "weak", "none")
 
 
@@ -43,6 +46,10 @@ def circuits() -> dict[str, str]:
             qc = next(qc for (qc, _), info in zip(program.pubs, program.info)
                       if set(info.basis) == {"Z"} and (method != "mcm" or len(qc.cregs) > 1))
             out[f"{name}-{method}.qasm"] = f"// qbhw: {name}, one Trotter step dt = {DT}, dephasing {method}\n" + qasm3.dumps(qc)
+    engines = compile_collisions(heat_engine_chargers(2, -1.0, 0.5), [2 * COLLISION], collision_time=COLLISION)
+    qc = next(qc for (qc, _), info in zip(engines.pubs, engines.info) if set(info.basis) == {"Z"})
+    out["heat_engine2-collisions.qasm"] = (f"// qbhw: heat-engine chargers N = 2, two collisions of tau = {COLLISION} "
+                                           "(engines reset, RY, measured)\n" + qasm3.dumps(qc))
     return out
 
 

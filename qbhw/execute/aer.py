@@ -15,8 +15,8 @@ from .noisy import counts_from_pub_result
 
 def sampler(seed: int | None, method: str = "automatic") -> SamplerV2:
     """Aer SamplerV2, one thread per circuit: faster than OpenMP on 2-5 qubit circuits.
-    method "density_matrix" for circuits with channels (Kraus): one simulation, then the shots
-    are drawn from it, instead of one stochastic trajectory per shot."""
+    method "density_matrix" for circuits with channels (Kraus, reset): one simulation, then the
+    shots are drawn from it, instead of one stochastic trajectory per shot."""
     return SamplerV2(seed=seed, options={"backend_options": {"max_parallel_threads": 1, "method": method}})
 
 
@@ -34,7 +34,7 @@ def run_pubs(pubs, shots_per_realization: int, seed: int | None) -> tuple[np.nda
     distribution is exactly the marginal, as one density matrix instead of shot by shot
     (about 100x faster), and their counts cover "meas" only."""
     logical = [forget_measurements(qc, "meas") for qc, _ in pubs]
-    channels = any(inst.operation.name == "kraus" for qc in logical for inst in qc.data)
+    channels = any(qc.count_ops().keys() & {"kraus", "reset"} for qc in logical)
     method = "density_matrix" if channels else "automatic"
     circuits = _pass_manager(method).run(logical)
     for qc, (orig, _) in zip(circuits, pubs):
