@@ -75,8 +75,8 @@ class ExperimentResult:
 
 def circuit_frame(model: Model) -> str:
     """The frame the circuits run in: the drive's rotating frame, or the lab frame of an
-    undriven model (time independent already)."""
-    return "rotating" if model.drives else "lab"
+    undriven model (time independent already) or of a drive no frame removes."""
+    return "rotating" if model.drives and model.rotating_frame() is not None else "lab"
 
 
 def per_time(program: Program, rows) -> list[dict[str, np.ndarray]]:

@@ -7,7 +7,8 @@ SamplerV2), never M circuits ("mcm" is the exception: a measurement cannot be a 
 Each Trotter step is wrapped symmetrically: half slot, unitary product-formula step, half slot
 (adjacent half slots merged), which makes the averaged step second order (DESIGN.md).
 Times are in units of 1/omega_B; circuits act in the drive's rotating frame, whose battery
-energy and ergotropy equal the lab frame's.
+energy and ergotropy equal the lab frame's, or, for a drive no frame removes (counter-rotating
+coupling, several drive frequencies), in the lab frame with piecewise-constant steps.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ..models import Model
 from .dephasing import (DEPHASING, DETERMINISTIC, PER_REALIZATION_CIRCUITS, dephasing_channel, kick_angles,
                         measurement_pattern, weak_angle)
 from .encoding import encode_qubits, encoded_width
-from .trotter import EXACT_LIMIT, MAX_STEPS, error_constant, exact_steps, steps_for, synthesis
+from .trotter import EXACT_LIMIT, MAX_STEPS, error_constant, exact_steps, step_hamiltonian, steps_for, synthesis
 
 MAX_QUBITS = 12
 
@@ -117,23 +118,26 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
     times = np.asarray(times, dtype=float)
     if times.ndim != 1 or np.any(times < 0) or np.any(np.diff(times) <= 0):
         raise ValueError("times must be a 1-D, non-negative, strictly increasing sequence")
-    h_rot = model.rotating_frame()
-    if h_rot is None:
-        if model.drives:
-            raise ValueError(f"model {model.name!r} has a drive that no rotating frame removes; piecewise-"
-                             "constant lab-frame steps are not implemented yet")
+    h_rot = model.rotating_frame()  # None: piecewise-constant lab-frame steps (trotter.step_hamiltonian)
+    if h_rot is None and not model.drives:
         h_rot = np.asarray(model.h0)
-    h = model.pauli(h_rot)
+    if h_rot is None and model.dimension > EXACT_LIMIT:
+        raise ValueError(f"model {model.name!r} has a drive that no rotating frame removes; lab-frame steps "
+                         f"are compiled up to Hilbert dimension {EXACT_LIMIT} (got {model.dimension}): use a "
+                         "resonant, excitation-conserving drive or a smaller model")
     dephased = _dephased_qubits(model) if dephasing != "none" else []
     gamma_max = max((g for _, g in dephased), default=0.0)
     gate_synthesis = synthesis(order)
+
+    def gate(h_step: np.ndarray, dt: float) -> PauliEvolutionGate:
+        return PauliEvolutionGate(model.pauli(h_step), time=dt, synthesis=gate_synthesis)
+
     if model.dimension <= EXACT_LIMIT:
         model_for_error = model if dephasing != "none" else replace(model, jumps=())
-        found = [exact_steps(model_for_error, h_rot, lambda dt: PauliEvolutionGate(h, time=dt, synthesis=gate_synthesis),
-                             order, t, accuracy, max_step) for t in times]
+        found = [exact_steps(model_for_error, h_rot, gate, order, t, accuracy, max_step) for t in times]
         steps, bound = [n for n, _ in found], tuple(e for _, e in found)
     else:
-        const = error_constant(h, order, gamma_max)
+        const = error_constant(model.pauli(h_rot), order, gamma_max)
         steps = [steps_for(t, const, order, accuracy, max_step) for t in times]
         bound = tuple(const * t ** (order + 1) / s**order if s else 0.0 for t, s in zip(times, steps))
     if max(steps) > MAX_STEPS:
@@ -155,8 +159,11 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
         durations = np.r_[dt / 2, np.full(n_steps - 1, dt), dt / 2] if n_steps else np.zeros(0)
         # the synthesized product formula, not the PauliEvolutionGate itself: Statevector and
         # Operator apply that gate as the exact exponential, Aer as the product formula
-        step = PauliEvolutionGate(h, time=dt, synthesis=gate_synthesis).definition if n_steps else None
-        evolution = _Evolution(n + len(ancillas), len(measured), start, step, durations, dephased, dephasing)
+        if h_rot is not None:
+            step_circuits = [gate(h_rot, dt).definition] * n_steps
+        else:
+            step_circuits = [gate(step_hamiltonian(model, None, (k + 0.5) * dt), dt).definition for k in range(n_steps)]
+        evolution = _Evolution(n, n + len(ancillas), len(measured), start, step_circuits, durations, dephased, dephasing)
         if not (dephased and n_steps) or dephasing in DETERMINISTIC:
             variants = [(evolution.build(), None)]
         elif dephasing in PER_REALIZATION_CIRCUITS:
@@ -182,12 +189,12 @@ class _Evolution:
     register comes first (clbits 0..k-1, filled by ``_with_tomography``); mid-circuit outcomes
     ("mcm", "weak") go to registers after it."""
 
-    def __init__(self, width, k, start, step, durations, dephased, method):
-        self.width, self.k, self.start, self.step = width, k, start, step
+    def __init__(self, n_model, width, k, start, steps, durations, dephased, method):
+        self.n_model, self.width, self.k, self.start, self.steps = n_model, width, k, start, steps
         self.durations, self.dephased, self.method = durations, dephased, method
 
     def build(self, params=None, patterns=None) -> QuantumCircuit:
-        n_model = self.step.num_qubits if self.step is not None else self.width
+        n_model = self.n_model
         qc = QuantumCircuit(self.width)
         qc.add_register(ClassicalRegister(self.k, "meas"))
         for q in (q for q in range(n_model) if (self.start >> q) & 1):  # initial basis state (qubit q = bit q)
@@ -217,7 +224,7 @@ class _Evolution:
                 elif params is not None:
                     qc.rz(params[j][s], q)
             if s < slots - 1:
-                qc.compose(self.step, qubits=range(n_model), inplace=True)
+                qc.compose(self.steps[s], qubits=range(n_model), inplace=True)
         return qc
 
 

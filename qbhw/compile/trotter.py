@@ -14,7 +14,9 @@ The dissipative contribution (second order, symmetric kicks) adds
 t^3/n^2 (gamma^2 ||H|| / 6 + gamma ||H||^2 / 6).  These bounds are loose (hundreds of steps
 where a few dozen suffice), so for Hilbert dimension <= EXACT_LIMIT the step count comes
 instead from the EXACT trace-norm error of the averaged split evolution of the model's own
-initial state (``exact_split_error``); the bound is the fallback above that size.
+initial state (``exact_split_error``); the bound is the fallback above that size.  Drives that
+no rotating frame removes are compiled as piecewise-constant lab-frame steps (midpoint rule);
+their step count always comes from the exact error, so they are limited to EXACT_LIMIT.
 """
 
 from __future__ import annotations
@@ -76,27 +78,42 @@ def steps_for(time: float, constant: float, order: int, accuracy: float, max_ste
 EXACT_LIMIT = 16  # Hilbert dimension up to which the splitting error is computed exactly
 
 
-def exact_split_error(model, h_rot: np.ndarray, gate, order: int, time: float, n: int) -> float:
+def step_hamiltonian(model, h_rot: np.ndarray | None, t_mid: float) -> np.ndarray:
+    """Hamiltonian of the Trotter step centred on ``t_mid``: the rotating-frame ``h_rot`` (time
+    independent), or, without a frame, the lab-frame H(t_mid) held constant over the step
+    (piecewise-constant midpoint rule, second order in dt like the symmetric splitting)."""
+    return h_rot if h_rot is not None else model.hamiltonian(t_mid)
+
+
+def exact_split_error(model, h_rot: np.ndarray | None, gate, order: int, time: float, n: int) -> float:
     """Trace-norm error of the model's state at ``time`` after n split steps, exactly: the
     ensemble-averaged kick is the exact half-step dephasing channel exp(D dt/2), so the
-    averaged step is exp(D dt/2) U_p(dt) exp(D dt/2) with U_p the product formula's unitary."""
+    averaged step is exp(D dt/2) U_p(dt) exp(D dt/2) with U_p the product formula's unitary
+    (``gate(h, dt)``, h the step Hamiltonian of :func:`step_hamiltonian`).  The exact state is
+    exp(L t) rho0 in the frame, or reference.evolve's lab-frame solution without one."""
     from qiskit.quantum_info import Operator
 
+    from ..reference import evolve
     from ..reference.liouvillian import dissipator, liouvillian
 
-    d = h_rot.shape[0]
+    d = model.dimension
     jumps = [(np.asarray(j.operator), j.rate) for j in model.jumps]
     v0 = np.asarray(model.rho0).reshape(-1)
-    exact = scipy_expm(liouvillian(h_rot, jumps) * time) @ v0
+    if h_rot is not None:
+        exact = scipy_expm(liouvillian(h_rot, jumps) * time) @ v0
+    else:
+        exact = np.asarray(evolve(model, [0.0, time], frame="lab", full_state=True).states[-1]).reshape(-1)
     dt = time / n
-    u = Operator(gate(dt).definition).data  # the synthesized product formula: Operator(gate) is exact
     half = scipy_expm(dissipator(jumps, d) * dt / 2)
-    step = half @ np.kron(u, u.conj()) @ half
-    approx = np.linalg.matrix_power(step, n) @ v0
+    approx = v0
+    unitary = None
+    for k in range(n):
+        if unitary is None or h_rot is None:  # the synthesized product formula: Operator(gate) is exact
+            u = Operator(gate(step_hamiltonian(model, h_rot, (k + 0.5) * dt), dt).definition).data
+            unitary = half @ np.kron(u, u.conj()) @ half
+        approx = unitary @ approx
     diff = (approx - exact).reshape(d, d)
     return float(np.abs(np.linalg.eigvalsh(0.5 * (diff + diff.conj().T))).sum())
-
-
 
 
 def exact_steps(model, h_rot, gate, order, time, accuracy, max_step) -> tuple[int, float]:
@@ -105,9 +122,10 @@ def exact_steps(model, h_rot, gate, order, time, accuracy, max_step) -> tuple[in
         return 0, 0.0
     n = max(1, math.ceil(time / max_step - 1e-9)) if max_step else 1
     err = exact_split_error(model, h_rot, gate, order, time, n)
+    rate = order if h_rot is not None else min(order, 2)  # the midpoint rule is second order
     while err > accuracy:
         if n > MAX_STEPS:
             return n, err
-        n = max(n + 1, math.ceil(n * (err / accuracy) ** (1.0 / order)))
+        n = max(n + 1, math.ceil(n * (err / accuracy) ** (1.0 / rate)))
         err = exact_split_error(model, h_rot, gate, order, time, n)
     return n, err
