@@ -166,20 +166,24 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
                    shots: int = 4000, target: str = "aer-ideal", backend=None, qubits=None,
                    seed: int | None = None, order: int = 2, accuracy: float = 1e-2,
                    max_step: float | None = 0.5, bootstrap: int = 200, mitigation: str = "none",
-                   directory=None, options=None, confirm: bool = False, progress=None) -> ExperimentResult:
+                   fractional: bool = False, directory=None, options=None, confirm: bool = False,
+                   progress=None) -> ExperimentResult:
     """Run ``model`` at ``times`` (units 1/omega_B) on ``target`` and analyse it (module doc).
 
     shots: total per circuit, split over ``realizations``; backend, qubits, directory,
     options, confirm, progress: see :func:`qbhw.execute.run`; mitigation: "snapshot" inverts
     the calibration's readout assignment matrices, "measured" those measured by two extra
     circuits (all |0>, all |1>) run in the same batch with ``shots`` shots each (device
-    targets only)."""
+    targets only); fractional: two-qubit terms as IBM's fractional RZZ gates (Heron devices,
+    see :func:`qbhw.execute.device`)."""
     if not isinstance(bootstrap, int) or bootstrap < 2:
         raise ValueError(f"bootstrap must be an integer >= 2, got {bootstrap!r}")
     if mitigation not in MITIGATION:
         raise ValueError(f"mitigation must be one of {MITIGATION}, got {mitigation!r}")
     if target not in execute.TARGETS:
         raise ValueError(f"target must be one of {execute.TARGETS}, got {target!r}")
+    if fractional and target == "aer-ideal":
+        raise ValueError("fractional: gate sets matter on devices only; use a device target (e.g. 'aer-noisy')")
     if mitigation != "none" and target == "aer-ideal":
         raise ValueError("mitigation: the ideal simulator has no readout error; use mitigation='none'")
     seeds = np.random.SeedSequence(seed).generate_state(3)
@@ -191,7 +195,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
         run = execute.run(program, target=target, shots=shots, seed=run_seed, progress=progress)
     else:
         runnable = with_assignment_circuits(program, shots) if mitigation == "measured" else program
-        prepared = execute.prepare(runnable, execute.device(target, backend), qubits)
+        prepared = execute.prepare(runnable, execute.device(target, backend, fractional=fractional), qubits)
         run = execute.run_prepared(runnable, prepared, shots=shots, seed=run_seed, directory=directory,
                                    options=options, confirm=confirm, progress=progress)
         k = len(program.info[0].measured_qubits)
@@ -206,7 +210,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     a = analyse(program, run.counts[:len(program.pubs)], bootstrap=bootstrap, rng=np.random.default_rng(seeds[2]), assignments=assignments)
     reference = evolve(model, program.times, frame=circuit_frame(model))
     meta = {**run.metadata, "steps": program.steps, "trotter_error": program.error_bound, "dephasing": dephasing,
-            "bootstrap": bootstrap, "confidence": CONFIDENCE, "mitigation": mitigation, "seed": seed,
+            "bootstrap": bootstrap, "confidence": CONFIDENCE, "mitigation": mitigation, "fractional": fractional, "seed": seed,
             "assignments": None if assignments is None else [a.tolist() for a in assignments],
             "resources": resources}
     return ExperimentResult(program.times, a["e"], a["e_err"], a["e_ci"], a["w"], a["w_err"], a["w_ci"], a["w_bias"],

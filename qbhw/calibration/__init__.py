@@ -6,6 +6,7 @@ Times are in seconds and frequencies in hertz everywhere in this package.
 from .noise import compact_circuit, full_target, noise_model, sub_target, used_qubits
 from .selection import MIN_COHERENCE, QubitChoice, check_coherence, select_chain, select_pair, select_star
 from .snapshot import (
+    with_fractional_gates,
     CalibrationSnapshot,
     GateCalibration,
     QubitCalibration,
@@ -37,5 +38,6 @@ __all__ = [
     "select_star",
     "select_chain",
     "check_coherence",
+    "with_fractional_gates",
     "MIN_COHERENCE",
 ]

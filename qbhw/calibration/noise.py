@@ -32,7 +32,7 @@ from qiskit.circuit import (
 from qiskit.circuit.library import Measure, Reset, get_standard_gate_name_mapping
 from qiskit.transpiler import InstructionProperties, QubitProperties, Target
 
-from .snapshot import CalibrationSnapshot
+from .snapshot import FRACTIONAL_RZZ_MAX, CalibrationSnapshot
 
 __all__ = ["noise_model", "sub_target", "used_qubits", "compact_circuit", "full_target"]
 
@@ -172,7 +172,8 @@ def _target(snapshot: CalibrationSnapshot, qubits: tuple[int, ...]) -> Target:
         if name not in standard:
             raise ValueError(f"basis_gates: {name!r} is not a standard gate name")
         if name in by_name:
-            target.add_instruction(standard[name], by_name[name], name=name)
+            bounds = {"angle_bounds": [(0.0, FRACTIONAL_RZZ_MAX)]} if name == "rzz" else {}
+            target.add_instruction(standard[name], by_name[name], name=name, **bounds)
     live = [i for i, p in enumerate(qubits) if snapshot.qubits[p].operational]
     if "reset" in snapshot.instructions:
         target.add_instruction(Reset(), by_name.get("reset") or {(q,): None for q in live})

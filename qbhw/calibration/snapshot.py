@@ -15,7 +15,7 @@ import json
 import math
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -410,3 +410,28 @@ def find(name) -> CalibrationSnapshot:
     names = ", ".join(p.stem for p in files) or "none"
     raise ValueError(f"calibration {name!r} not found in {', '.join(map(str, search_dirs()))} (available: {names}); "
                      "`qbhw calibrations pull BACKEND` writes one")
+
+
+FRACTIONAL_RZZ_MAX = 1.5707963267948966  # pi/2: RZZ(theta) is calibrated for 0 < theta <= pi/2
+
+
+def with_fractional_gates(snapshot: CalibrationSnapshot) -> CalibrationSnapshot:
+    """``snapshot`` with IBM's fractional gates in its basis, as a backend opened with
+    ``use_fractional_gates=True`` offers them (Heron only): RZZ(theta), 0 < theta <= pi/2, on the
+    couplers of the two-qubit basis gate and RX(theta) on every qubit.  Their reported
+    calibrations are used where the snapshot has them (Fez 2025-02-26 reports RZZ errors of
+    its own, within ~20 % of CZ's, and 1.0 on faulty couplers: those RZZ gates are marked not
+    operational, so the transpiler keeps CZ there); missing ones copy that coupler's CZ and
+    that qubit's SX, as IBM's own reports do."""
+    if not snapshot.processor_family.startswith("Heron"):
+        raise ValueError(f"fractional gates: {snapshot.backend_name} is a {snapshot.processor_family or 'non-Heron'} "
+                         "processor; IBM offers RZZ/RX fractional gates on Heron devices only")
+    if "rzz" in snapshot.basis_gates:
+        return snapshot
+    reported = {(g.name, g.qubits) for g in snapshot.gates}
+    copies = tuple(replace(g, name=new) for g in snapshot.gates
+                   for base, new in (("cz", "rzz"), ("sx", "rx")) if g.name == base and (new, g.qubits) not in reported)
+    gates = tuple(replace(g, operational=False) if g.name == "rzz" and (g.error or 0.0) >= 0.5 else g
+                  for g in snapshot.gates + copies)
+    return replace(snapshot, basis_gates=snapshot.basis_gates + ("rzz", "rx"),
+                   instructions=snapshot.instructions + ("rzz", "rx"), gates=gates)

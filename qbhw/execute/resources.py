@@ -1,6 +1,8 @@
 """Resource report of a program placed on a device: per time point, two-qubit gate count,
 depth and estimated duration of the transpiled circuits, and the decoherence budget of the
 chosen qubits (duration / T1, duration / T2, and the coherence left exp(-duration / T2)).
+``two_qubit_comparison`` places a program twice on the same qubits of a Heron snapshot, with
+the CZ decomposition and with fractional RZZ gates, and compares their cost and gate error.
 Times in seconds."""
 
 from __future__ import annotations
@@ -49,6 +51,52 @@ def resources(program, *, target: str = "aer-noisy", backend=None, qubits=None) 
     """Place ``program`` on the device of ``target``/``backend`` (as :func:`qbhw.execute.run`
     would) and report its resources per time point."""
     return report(program, prepare(program, device(target, backend), qubits))
+
+
+@dataclass(frozen=True)
+class GateSetCost:
+    """One time point (costliest basis circuit) compiled to one gate set: two- and one-qubit
+    gate counts (RZ excluded: virtual), estimated duration, and the expected gate error
+    1 - prod_g (1 - e_g) over the circuit's gates with the snapshot's reported errors."""
+
+    time: float
+    gate_set: str
+    two_qubit_gates: int
+    one_qubit_gates: int
+    duration: float
+    gate_error: float
+
+
+def gate_error(circuit, physical_qubits, snapshot) -> float:
+    """1 - prod (1 - e_g) over the gates of a compact ISA ``circuit`` (qubit i = device qubit
+    ``physical_qubits[i]``), e_g the snapshot's error of that gate on those qubits (either
+    orientation for two-qubit gates; measurements and resets excluded)."""
+    errors = {(g.name, g.qubits): g.error or 0.0 for g in snapshot.gates}
+    log_fidelity = 0.0
+    for inst in circuit.data:
+        qubits = tuple(physical_qubits[circuit.find_bit(q).index] for q in inst.qubits)
+        e = errors.get((inst.operation.name, qubits), errors.get((inst.operation.name, qubits[::-1]), 0.0))
+        log_fidelity += np.log1p(-e)
+    return float(-np.expm1(log_fidelity))
+
+
+def two_qubit_comparison(program, *, backend=None, qubits=None) -> tuple[GateSetCost, ...]:
+    """Per time point, the CZ decomposition and the fractional-RZZ compilation of ``program``
+    on the same qubits of the Heron snapshot ``backend`` (default: the embedded one)."""
+    plain = prepare(program, device("aer-noisy", backend), qubits)
+    fractional = prepare(program, device("aer-noisy", backend, fractional=True), plain.qubits)
+    out = []
+    for name, placed in (("cz", plain), ("rzz", fractional)):
+        snap = placed.device.snapshot
+        for ti, t in enumerate(program.times):
+            idx = [i for i, info in enumerate(program.info) if info.time_index == ti]
+            worst = max(idx, key=lambda i: placed.duration(i))
+            pub = placed.isa[worst]
+            ops = pub.circuit.count_ops()
+            one_q = sum(ops.get(g, 0) for g in ("sx", "x", "rx"))
+            out.append(GateSetCost(float(t), name, _two_qubit(pub.circuit), one_q, placed.duration(worst),
+                                   gate_error(pub.circuit, pub.physical_qubits, snap)))
+    return tuple(out)
 
 
 def table(rows: tuple[Resources, ...]) -> str:

@@ -112,10 +112,12 @@ def is_local(backend) -> bool:
     return type(backend).__module__.startswith("qiskit_aer")
 
 
-def connect(backend_name: str, *, channel: str | None = None, instance: str | None = None, name: str | None = None):
+def connect(backend_name: str, *, channel: str | None = None, instance: str | None = None, name: str | None = None,
+            fractional: bool = False):
     """The ``IBMBackend`` called ``backend_name`` through ``QiskitRuntimeService`` built from a
     saved account (``name`` selects one) or the ``QISKIT_IBM_TOKEN`` / ``QISKIT_IBM_INSTANCE``
-    environment variables.  Raises :class:`IBMAccountError` (one line) without an account."""
+    environment variables; ``fractional`` opens it with ``use_fractional_gates=True`` (RZZ, RX
+    on Heron).  Raises :class:`IBMAccountError` (one line) without an account."""
     from qiskit_ibm_runtime import QiskitRuntimeService
     from qiskit_ibm_runtime.accounts import AccountNotFoundError
 
@@ -127,7 +129,7 @@ def connect(backend_name: str, *, channel: str | None = None, instance: str | No
             "no IBM Quantum account: set QISKIT_IBM_TOKEN (and QISKIT_IBM_INSTANCE) or run "
             "QiskitRuntimeService.save_account(token=..., instance=...) once"
         ) from None
-    return service.backend(backend_name)
+    return service.backend(backend_name, use_fractional_gates=True) if fractional else service.backend(backend_name)
 
 
 def to_submission(circuit, target):
