@@ -18,6 +18,7 @@
     shots = 20000            # per circuit, split over the dephasing realizations
     realizations = 100
     dephasing = "kicks"      # kicks | flips | mcm | weak | none
+    fractional = false       # two-qubit terms as fractional RZZ gates (Heron devices)
     mitigation = "none"      # none | snapshot | measured (readout assignment inversion)
     bootstrap = 200
     seed = 1234
@@ -80,6 +81,7 @@ class ExperimentSpec:
     shots: int = 20000
     realizations: int = 100
     dephasing: str = "kicks"
+    fractional: bool = False
     mitigation: str = "none"
     bootstrap: int = 200
     seed: int = 1234
@@ -100,7 +102,8 @@ class ExperimentSpec:
 
     def to_dict(self) -> dict[str, Any]:
         run = {"target": self.target, "backend": self.backend, "qubits": self.qubits, "shots": self.shots,
-               "realizations": self.realizations, "dephasing": self.dephasing, "mitigation": self.mitigation,
+               "realizations": self.realizations, "dephasing": self.dephasing, "fractional": self.fractional,
+               "mitigation": self.mitigation,
                "bootstrap": self.bootstrap, "seed": self.seed, "charging_n": self.charging_n}
         return {"model": {"kind": self.model_kind, **self.model_params}, "times": list(self.times),
                 "run": {k: v for k, v in run.items() if v is not None},
@@ -182,13 +185,16 @@ def _choice(key: str, value, allowed) -> str:
 def _run(run) -> dict:
     if not isinstance(run, dict):
         raise SpecError("run: expected a table [run]")
-    _unknown("run", run, ["target", "backend", "qubits", "shots", "realizations", "dephasing", "mitigation",
-                          "bootstrap", "seed", "charging_n"])
+    _unknown("run", run, ["target", "backend", "qubits", "shots", "realizations", "dephasing", "fractional",
+                          "mitigation", "bootstrap", "seed", "charging_n"])
+    if not isinstance(run.get("fractional", False), bool):
+        raise SpecError(f"run.fractional: expected true or false, got {run['fractional']!r}")
     out = {
         "target": _choice("run.target", run.get("target", "aer-noisy"), TARGETS),
         "shots": _number("run.shots", run.get("shots", 20000), integer=True, minimum=1),
         "realizations": _number("run.realizations", run.get("realizations", 100), integer=True, minimum=1),
         "dephasing": _choice("run.dephasing", run.get("dephasing", "kicks"), DEPHASING),
+        "fractional": run.get("fractional", False),
         "mitigation": _choice("run.mitigation", run.get("mitigation", "none"), MITIGATION),
         "bootstrap": _number("run.bootstrap", run.get("bootstrap", 200), integer=True, minimum=2),
         "seed": _number("run.seed", run.get("seed", 1234), integer=True, minimum=0),

@@ -42,7 +42,7 @@ def _within(values, ci) -> dict:
 def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backend) -> dict:
     r = run_experiment(model, times, dephasing=spec.dephasing, realizations=spec.realizations, shots=spec.shots,
                        target=spec.target, backend=spec.backend if backend is None else backend, qubits=spec.qubits, seed=spec.seed,
-                       bootstrap=spec.bootstrap, mitigation=spec.mitigation, directory=jobs,
+                       bootstrap=spec.bootstrap, mitigation=spec.mitigation, fractional=spec.fractional, directory=jobs,
                        options=dict(spec.runtime_options) or None, progress=progress, confirm=confirm,
                        **dict(spec.compile_options))
     m = r.metadata
@@ -121,5 +121,5 @@ def dry_run_spec(spec: ExperimentSpec, *, backend=None) -> dict:
                               realizations=spec.realizations, seed=spec.seed, **dict(spec.compile_options))
     result = execute.run(program, target="ibm", backend=spec.backend if backend is None else backend,
                          shots=spec.shots, qubits=spec.qubits, options=dict(spec.runtime_options) or None,
-                         dry_run=True)
+                         dry_run=True, fractional=spec.fractional)
     return dict(result.metadata)

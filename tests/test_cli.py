@@ -61,6 +61,7 @@ def test_run_writes_results_plot_and_report(tmp_path):
     (GOOD.replace('target = "reference"', 'target = "ibm_mars"'), r"^run\.target: expected one of"),
     (GOOD.replace('target = "reference"', 'target = "fake-local"'), r"^run\.backend: required"),
     (GOOD.replace('target = "reference"', 'target = "aer-ideal"\nmitigation = "snapshot"'), r"^run\.mitigation:"),
+    (GOOD.replace("seed = 7", 'seed = 7\nfractional = "yes"'), r"^run\.fractional: expected true or false"),
     (GOOD + '\n[options]\ndynamical_decoupling = "XZ"\n', r"^options\.dynamical_decoupling: expected one of"),
     (GOOD + "\n[sweep]\nx = 1\n", r"^sweep\.x: unknown key"),
     (GOOD + "\n[extra]\nx = 1\n", r"^<top>\.extra: unknown key"),
@@ -83,6 +84,7 @@ def test_cli_errors_are_one_line_and_leave_nothing(tmp_path):
 
 
 def test_spec_times_grid():
+    assert parse(GOOD.replace("seed = 7", "seed = 7\nfractional = true")).fractional is True
     spec = parse(GOOD)
     np.testing.assert_allclose(spec.times, np.linspace(0, 4, 5))
     assert spec.build_model().params["gamma_c"] == 1.0

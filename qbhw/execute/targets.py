@@ -188,13 +188,13 @@ def _chunks(n: int, size: int):
 def run(program, *, target: str = "aer-ideal", shots: int = 4000, seed: int | None = None, backend=None,
         qubits: Sequence[int] | None = None, directory=None, options: Mapping | None = None,
         dry_run: bool = False, confirm: bool = False, chunk_size: int = 21,
-        progress: Progress | None = None) -> ExecutionResult:
+        progress: Progress | None = None, fractional: bool = False) -> ExecutionResult:
     """Execute ``program.pubs`` on ``target`` (see module doc) and return counts per PUB.
 
     options: runtime Sampler options (:func:`qbhw.execute.runtime.build_options` keywords,
     e.g. ``dynamical_decoupling="XY4"``, ``twirling=True``); dry_run: validate on the device
     without running (IBM only); confirm: allow IBM runs above :data:`CONFIRM_QPU_SECONDS`;
-    progress(done, total): called after each chunk of PUBs."""
+    progress(done, total): called after each chunk of PUBs; fractional: see :func:`device`."""
     per = shots_per_row(program, shots)
     if target == "aer-ideal":
         from .aer import run_pubs
@@ -206,7 +206,9 @@ def run(program, *, target: str = "aer-ideal", shots: int = 4000, seed: int | No
                 progress(idx[-1] + 1, len(program.pubs))
         return ExecutionResult(counts, {"target": target, "backend": "aer_simulator", "seed": seed,
                                         "shots_per_realization": per, "realizations": program.realizations})
-    dev = device(target, backend)
+    if fractional and target == "aer-ideal":
+        raise ValueError("fractional: gate sets matter on devices only; use a device target (e.g. 'aer-noisy')")
+    dev = device(target, backend, fractional=fractional)
     return run_on_device(program, dev, shots=shots, seed=seed, qubits=qubits, directory=directory,
                          options=options, dry_run=dry_run, confirm=confirm, chunk_size=chunk_size, progress=progress)
 
