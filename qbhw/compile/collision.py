@@ -36,7 +36,7 @@ from qiskit.circuit.library import PauliEvolutionGate
 from ..models import Model
 from ..models.base import Subsystem
 from ..models.operators import basis_projector, embed, lowering, number, product_state
-from .program import Program, PubInfo, _bases, _with_tomography
+from .program import Program, PubInfo, pauli_bases, with_tomography
 from .trotter import synthesis
 
 MAX_ENGINES = 3  # 2N qubits, 3^N tomography bases
@@ -130,8 +130,8 @@ def compile_collisions(model: Model, times, *, collision_time: float = 0.05, pre
             angles = np.pi * (rng.random((realizations, n * n_coll)) < 0.5)
             column = {p: k for k, p in enumerate(p for row in flips for p in row)}
             values = angles[:, [column[p] for p in qc.parameters]]
-        for basis in _bases(n):
-            pubs.append((_with_tomography(qc, batteries, basis), values))
+        for basis in pauli_bases(n):
+            pubs.append((with_tomography(qc, batteries, basis), values))
             info.append(PubInfo(ti, float(t), basis, tuple(batteries), n_coll))
     qubits = collision_qubits(n, gamma_e, p0, collision_time, omega_0)
     return Program(qubits, times, tuple(pubs), tuple(info), 2, f"collisions ({preparation})",

@@ -84,7 +84,8 @@ def _initial_basis_state(model: Model) -> int:
     return k
 
 
-def _bases(k: int) -> list[str]:
+def pauli_bases(k: int) -> list[str]:
+    """All 3^k measurement bases of k qubits, e.g. ["XX", "XY", ..., "ZZ"] for k = 2."""
     labels = [""]
     for _ in range(k):
         labels = [b + c for b in labels for c in "XYZ"]
@@ -175,9 +176,9 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
             qc = evolution.build(params=params)
             column = {p: c for c, p in enumerate(p for row in params for p in row)}
             variants = [(qc, values[:, [column[p] for p in qc.parameters]])]  # columns follow qc.parameters
-        for basis in _bases(len(measured)):
+        for basis in pauli_bases(len(measured)):
             for qc, values in variants:
-                pubs.append((_with_tomography(qc, measured, basis), values))
+                pubs.append((with_tomography(qc, measured, basis), values))
                 info.append(PubInfo(ti, float(t), basis, measured, n_steps))
     return Program(model, times, tuple(pubs), tuple(info), order, dephasing,
                    realizations if dephased and dephasing not in DETERMINISTIC else 1, tuple(steps), bound, ancillas)
@@ -186,7 +187,7 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
 class _Evolution:
     """Builds the time evolution of one time point: basis-state preparation, then n_steps
     product-formula steps with a dephasing slot before, between and after them.  The "meas"
-    register comes first (clbits 0..k-1, filled by ``_with_tomography``); mid-circuit outcomes
+    register comes first (clbits 0..k-1, filled by ``with_tomography``); mid-circuit outcomes
     ("mcm", "weak") go to registers after it."""
 
     def __init__(self, n_model, width, k, start, steps, durations, dephased, method):
@@ -228,7 +229,7 @@ class _Evolution:
         return qc
 
 
-def _with_tomography(evolution: QuantumCircuit, measured, basis: str) -> QuantumCircuit:
+def with_tomography(evolution: QuantumCircuit, measured, basis: str) -> QuantumCircuit:
     """``evolution`` followed by the Pauli-basis rotations of ``basis`` and the measurements of
     the measured qubits into "meas" (character i of ``basis`` for measured qubit i)."""
     qc = evolution.copy()
