@@ -55,3 +55,42 @@ def test_initial_states_that_are_not_basis_states_are_refused():
     plus = np.full((4, 4), 0.25, dtype=complex)
     with pytest.raises(ValueError, match="not a computational basis state"):
         compile_program(replace(tls_pair(1.0, 0.5, 1.0), rho0=plus), [1.0])
+
+
+def test_kicks_on_an_encoded_oscillator_dephase_each_coherence_by_its_level_gap():
+    """Charger dephasing L = n_C of a 4-level oscillator (2 qubits, binary): one kick slot of
+    duration tau multiplies the coherence |m><m'| by exp(-gamma tau (m - m')^2 / 2) (closed
+    form for the Lindblad equation with L = n), averaged over the realizations' RZ(2^k phi)."""
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import Statevector
+
+    gamma, tau, m = 0.8, 0.5, 20000
+    program = compile_program(oscillator_pair(1.0, 0.5, gamma, n_max=3), [2 * tau], max_step=2 * tau,
+                              accuracy=1.0, realizations=m, seed=3)
+    qc, values = next((qc, v) for (qc, v), info in zip(program.pubs, program.info) if info.basis == "ZZ")
+    first = [p for p in qc.parameters if p.name.endswith("_0")]  # the first slot lasts dt / 2 = tau
+    assert len(first) == 1 and values.shape[0] == m
+    phi = values[:, list(qc.parameters).index(first[0])]
+    # the slot's circuit: RZ(phi) on qubit 0 and RZ(2 phi) on qubit 1 of the charger (n_C = n_0 + 2 n_1)
+    slot = QuantumCircuit(2)
+    slot.h([0, 1])  # equal superposition of the charger levels 0..3
+    averaged = np.zeros((4, 4), complex)
+    for angle in phi:
+        kicked = slot.copy()
+        kicked.rz(angle, 0)
+        kicked.rz(2 * angle, 1)
+        psi = Statevector(kicked).data
+        averaged += np.outer(psi, psi.conj()) / m
+    levels = np.arange(4)
+    expected = 0.25 * np.exp(-gamma * tau * (levels[:, None] - levels[None, :]) ** 2 / 2)
+    assert np.allclose(averaged, expected, atol=0.006)  # sampling error ~0.25 / sqrt(m) = 0.002
+    ops = [inst for inst in qc.data
+           if inst.operation.name == "rz" and getattr(inst.operation.params[0], "parameters", set()) == {first[0]}]
+    assert sorted(float(inst.operation.params[0].bind({first[0]: 1.0})) for inst in ops) == [1.0, 2.0]
+
+
+def test_oscillator_charger_dephasing_needs_kicks():
+    model = oscillator_pair(1.0, 0.5, 1.0, n_max=3)
+    for method in ("flips", "mcm", "weak", "channel"):
+        with pytest.raises(ValueError, match="only dephasing='kicks' emulates it"):
+            compile_program(model, [1.0], dephasing=method)

@@ -58,19 +58,42 @@ class Program:
     ancillas: tuple[int, ...] = ()
 
 
-def _dephased_qubits(model: Model) -> list[tuple[int, float]]:
-    """(qubit, gamma) for every jump that is n_k = sigma_k^+ sigma_k^- on one qubit."""
+@dataclass(frozen=True)
+class Dephased:
+    """A dephasing jump L = c + sum_k w_k n_k (diagonal, linear in the qubits' excitation
+    numbers, e.g. an oscillator's n = sum_k 2^k n_k in binary) at rate gamma.  ``qubit`` is
+    set when L = n_q on one qubit: only then can flips, measurements or the channel emulate it;
+    kicks RZ(w_k phi) with one phi ~ N(0, gamma tau) emulate any such L."""
+
+    weights: tuple[tuple[int, float], ...]
+    gamma: float
+
+    @property
+    def qubit(self) -> int | None:
+        return self.weights[0][0] if len(self.weights) == 1 and abs(self.weights[0][1] - 1) < 1e-12 else None
+
+
+def _dephased(model: Model, method: str) -> list[Dephased]:
+    """The model's dephasing jumps in qubit form (ValueError for jumps ``method`` cannot emulate)."""
+    n = len(model.subsystems)
+    bits = (np.arange(model.dimension)[:, None] >> np.arange(n)[None, :]) & 1  # bit k of each basis state
+    design = np.c_[np.ones(model.dimension), bits]
     out = []
     for j in model.jumps:
         if j.rate == 0:
             continue
-        for k in range(len(model.subsystems)):
-            if np.allclose(j.operator, model.local(np.diag([0.0, 1.0]), k), atol=1e-12):
-                out.append((k, j.rate))
-                break
-        else:
-            raise ValueError(f"jump {j.label!r} is not single-qubit dephasing sigma^+ sigma^-: the kick "
-                             "methods cannot emulate it (use a model without it, or dephasing='none')")
+        op = np.asarray(j.operator)
+        diag = np.real(np.diag(op))
+        coef = np.linalg.lstsq(design, diag, rcond=None)[0]
+        if np.abs(op - np.diag(diag)).max() > 1e-12 or np.abs(design @ coef - diag).max() > 1e-9:
+            raise ValueError(f"jump {j.label!r} is not dephasing by a sum of qubit excitation numbers: no "
+                             "method emulates it (use a model without it, or dephasing='none')")
+        weights = np.round(coef[1:], 12)  # least squares leaves ~1e-16 noise on exact weights like 2
+        d = Dephased(tuple((k, float(w)) for k, w in enumerate(weights) if w != 0), float(j.rate))
+        if d.qubit is None and method not in ("kicks", "none"):
+            raise ValueError(f"jump {j.label!r} dephases several qubits (an encoded oscillator's number "
+                             f"operator): only dephasing='kicks' emulates it, not {method!r}")
+        out.append(d)
     return out
 
 
@@ -126,8 +149,9 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
         raise ValueError(f"model {model.name!r} has a drive that no rotating frame removes; lab-frame steps "
                          f"are compiled up to Hilbert dimension {EXACT_LIMIT} (got {model.dimension}): use a "
                          "resonant, excitation-conserving drive or a smaller model")
-    dephased = _dephased_qubits(model) if dephasing != "none" else []
-    gamma_max = max((g for _, g in dephased), default=0.0)
+    dephased = _dephased(model, dephasing) if dephasing != "none" else []
+    # largest dephasing rate seen by a coherence: gamma (m - m')^2 <= gamma (sum_k |w_k|)^2
+    gamma_max = max((d.gamma * sum(abs(w) for _, w in d.weights) ** 2 for d in dephased), default=0.0)
     gate_synthesis = synthesis(order)
 
     def gate(h_step: np.ndarray, dt: float) -> PauliEvolutionGate:
@@ -168,11 +192,12 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
         if not (dephased and n_steps) or dephasing in DETERMINISTIC:
             variants = [(evolution.build(), None)]
         elif dephasing in PER_REALIZATION_CIRCUITS:
-            variants = [(evolution.build(patterns=[measurement_pattern(rng, g, durations) for _, g in dephased]), None)
+            variants = [(evolution.build(patterns=[measurement_pattern(rng, d.gamma, durations) for d in dephased]), None)
                         for _ in range(realizations)]
         else:
-            params = [[Parameter(f"phi_{q}_{i}") for i in range(durations.size)] for q, _ in dephased]
-            values = np.concatenate([kick_angles(rng, dephasing, g, durations, realizations) for _, g in dephased], axis=1)
+            params = [[Parameter(f"phi_{d.weights[0][0]}_{i}") for i in range(durations.size)] for d in dephased]
+            values = np.concatenate([kick_angles(rng, dephasing, d.gamma, durations, realizations) for d in dephased],
+                                    axis=1)
             qc = evolution.build(params=params)
             column = {p: c for c, p in enumerate(p for row in params for p in row)}
             variants = [(qc, values[:, [column[p] for p in qc.parameters]])]  # columns follow qc.parameters
@@ -210,20 +235,21 @@ class _Evolution:
             qc.add_register(extra)
         bit = iter(extra) if extra is not None else None
         for s in range(slots):
-            for j, (q, gamma) in enumerate(self.dephased):
-                tau = self.durations[s]
+            for j, d in enumerate(self.dephased):
+                tau, q = self.durations[s], d.qubit
                 if self.method == "channel":
-                    qc.append(dephasing_channel(gamma, tau), [q])
+                    qc.append(dephasing_channel(d.gamma, tau), [q])
                 elif self.method == "weak":
                     ancilla = self.width - 1
-                    qc.cry(weak_angle(gamma, tau), q, ancilla)
+                    qc.cry(weak_angle(d.gamma, tau), q, ancilla)
                     qc.measure(ancilla, next(bit))
                     qc.reset(ancilla)
                 elif patterns is not None:
                     if patterns[j][s]:
                         qc.measure(q, next(bit))
-                elif params is not None:
-                    qc.rz(params[j][s], q)
+                elif params is not None:  # RZ(w phi) on each qubit: exp(i phi L) up to a global phase
+                    for k, w in d.weights:
+                        qc.rz(params[j][s] if w == 1 else w * params[j][s], k)
             if s < slots - 1:
                 qc.compose(self.steps[s], qubits=range(n_model), inplace=True)
         return qc
