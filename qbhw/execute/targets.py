@@ -267,7 +267,7 @@ def prepare(program, dev: Device, qubits: Sequence[int] | None = None) -> Prepar
 
     if getattr(program, "dephasing", None) in SIMULATOR_ONLY:
         raise ValueError(f"dephasing: {program.dephasing!r} is a simulator check (a Kraus channel) that "
-                         f"{dev.name} cannot run; use dephasing='kicks' or 'flips' on devices")
+                         f"{dev.name} cannot run; use dephasing='kicks', 'flips', 'mcm' or 'weak' on devices")
     width = program.pubs[0][0].num_qubits
     if qubits is None:
         layout, reason = choose_qubits(program, dev.snapshot)
