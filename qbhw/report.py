@@ -176,6 +176,13 @@ def markdown(results: dict) -> str:
         lines.append(f"- longest circuit (t = {last['time']:g}): {last['two_qubit_gates']} two-qubit gates, depth "
                      f"{last['depth']}, {last['duration'] * 1e6:.1f} us = {last['duration_over_t2']:.3f} T2 "
                      f"(coherence left {last['coherence_left']:.3f})")
+    gates = results.get("gate_sets")
+    if gates:
+        last = {row["gate_set"]: row for row in gates if row["time"] == max(r["time"] for r in gates)}
+        lines.append("- two-qubit gate set at t = {:g}: ".format(last["cz"]["time"]) + "; ".join(
+            f"{name.upper()} {row['two_qubit_gates']} two-qubit + {row['one_qubit_gates']} one-qubit gates, "
+            f"{row['duration'] * 1e6:.1f} us, expected gate error {row['gate_error']:.3f}"
+            for name, row in last.items()) + " (`fractional = true` in [run] compiles with RZZ)")
     if results.get("measured"):
         lines.append("- ergotropy is biased upwards near passive states (bootstrap bias in results.json); "
                      "error bars are 95 % bias-corrected bootstrap intervals over realizations and shots")

@@ -181,6 +181,10 @@ def test_cli_run_killed_after_its_first_job_then_resumed(tmp_path):
     a, b = (json.loads((tmp_path / d / "results.json").read_text()) for d in ("killed", "straight"))
     for key in ("battery_energy", "battery_ergotropy", "device_reference", "qubits"):
         assert a[key] == b[key]
+    # Heron snapshot: the report compares the CZ and fractional-RZZ compilations on the run's qubits
+    gate_sets = {(row["gate_set"], row["time"]) for row in a["gate_sets"]}
+    assert {name for name, _ in gate_sets} == {"cz", "rzz"} and len(gate_sets) == 2 * len(a["times"])
+    assert "fractional = true" in (tmp_path / "straight" / "report.md").read_text()
     assert qbhw("resume", "killed", cwd=tmp_path).returncode == 2  # complete: nothing to resume
 
 
