@@ -162,6 +162,14 @@ def measured_assignments(counts0: np.ndarray, counts1: np.ndarray, k: int) -> tu
     return tuple(assignment_from_counts(bit(c0, i), bit(c1, i)) for i in range(k))
 
 
+def _gate_sets(program, prepared, backend, fractional: bool):
+    """The run's placement and the other gate set (CZ <-> fractional RZZ) on the same qubits of
+    the Heron snapshot, CZ first (:func:`qbhw.execute.resources.gate_set_costs`)."""
+    other = execute.prepare(program, execute.device("aer-noisy", backend, fractional=not fractional), prepared.qubits)
+    cz, rzz = (other, prepared) if fractional else (prepared, other)
+    return execute.resources.gate_set_costs(program, cz) + execute.resources.gate_set_costs(program, rzz)
+
+
 def run_experiment(model: Model, times, *, dephasing: str = "kicks", realizations: int = 100,
                    shots: int = 4000, target: str = "aer-ideal", backend=None, qubits=None,
                    seed: int | None = None, order: int = 2, accuracy: float = 1e-2,
@@ -182,17 +190,15 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
         raise ValueError(f"mitigation must be one of {MITIGATION}, got {mitigation!r}")
     if target not in execute.TARGETS:
         raise ValueError(f"target must be one of {execute.TARGETS}, got {target!r}")
-    if fractional and target == "aer-ideal":
-        raise ValueError("fractional: gate sets matter on devices only; use a device target (e.g. 'aer-noisy')")
     if mitigation != "none" and target == "aer-ideal":
         raise ValueError("mitigation: the ideal simulator has no readout error; use mitigation='none'")
     seeds = np.random.SeedSequence(seed).generate_state(3)
     program = compile_program(model, times, order=order, accuracy=accuracy, max_step=max_step,
                               dephasing=dephasing, realizations=realizations, seed=int(seeds[0]))
     run_seed = int(seeds[1])
-    prepared = assignments = dev_ref = resources = None
+    prepared = assignments = dev_ref = resources = gate_sets = None
     if target == "aer-ideal":
-        run = execute.run(program, target=target, shots=shots, seed=run_seed, progress=progress)
+        run = execute.run(program, target=target, shots=shots, seed=run_seed, progress=progress, fractional=fractional)
     else:
         runnable = with_assignment_circuits(program, shots) if mitigation == "measured" else program
         prepared = execute.prepare(runnable, execute.device(target, backend, fractional=fractional), qubits)
@@ -207,11 +213,13 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
             prepared = replace(prepared, isa=prepared.isa[:-2])
         dev_ref = device_reference(program, prepared, readout=mitigation == "none")
         resources = [asdict(r) for r in execute.resources.report(program, prepared)]
+        if target == "aer-noisy" and prepared.device.snapshot.processor_family.startswith("Heron"):
+            gate_sets = [asdict(r) for r in _gate_sets(program, prepared, backend, fractional)]
     a = analyse(program, run.counts[:len(program.pubs)], bootstrap=bootstrap, rng=np.random.default_rng(seeds[2]), assignments=assignments)
     reference = evolve(model, program.times, frame=circuit_frame(model))
     meta = {**run.metadata, "steps": program.steps, "trotter_error": program.error_bound, "dephasing": dephasing,
             "bootstrap": bootstrap, "confidence": CONFIDENCE, "mitigation": mitigation, "fractional": fractional, "seed": seed,
             "assignments": None if assignments is None else [a.tolist() for a in assignments],
-            "resources": resources}
+            "resources": resources, "gate_sets": gate_sets}
     return ExperimentResult(program.times, a["e"], a["e_err"], a["e_ci"], a["w"], a["w_err"], a["w_ci"], a["w_bias"],
                             a["states"], reference, dev_ref, program, meta)

@@ -63,6 +63,7 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
         "device_reference": None,
         "decoherence_reference": None,
         "resources": m.get("resources"),
+        "gate_sets": m.get("gate_sets"),
     }
     d = r.device_reference
     if d is not None:
@@ -76,22 +77,7 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
             "battery_energy": d.decoherence.battery_energy, "battery_ergotropy": d.decoherence.battery_ergotropy,
             "seconds_per_unit": d.seconds_per_unit,
             "method": "exact Lindblad model + T1/T2 channels of the chosen qubits"}
-    out["gate_sets"] = _gate_sets(spec, r, backend)
     return out
-
-
-def _gate_sets(spec: ExperimentSpec, r, backend) -> list[dict] | None:
-    """On an "aer-noisy" Heron snapshot: the program's CZ and fractional-RZZ compilations on the
-    run's qubits (:func:`qbhw.execute.resources.two_qubit_comparison`), else None."""
-    from dataclasses import asdict
-
-    if spec.target != "aer-noisy":
-        return None
-    snapshot = execute.device("aer-noisy", spec.backend if backend is None else backend).snapshot
-    if not snapshot.processor_family.startswith("Heron"):
-        return None
-    rows = execute.resources.two_qubit_comparison(r.program, backend=snapshot, qubits=r.metadata["qubits"])
-    return [asdict(row) for row in rows]
 
 
 def run_spec(spec: ExperimentSpec, *, jobs=None, progress=None, confirm: bool = False, backend=None) -> dict:

@@ -32,17 +32,22 @@ def _two_qubit(circuit) -> int:
     return sum(1 for inst in circuit.data if inst.operation.num_qubits == 2 and inst.operation.name != "barrier")
 
 
+def _costliest(program, prepared: Prepared):
+    """(time, index of the longest placed circuit) for each time point of ``program``."""
+    for ti, t in enumerate(program.times):
+        idx = [i for i, info in enumerate(program.info) if info.time_index == ti]
+        yield float(t), max(idx, key=prepared.duration)
+
+
 def report(program, prepared: Prepared) -> tuple[Resources, ...]:
     """:class:`Resources` per time point of ``program`` as placed by ``prepared``."""
     snap = prepared.device.snapshot
     t1 = min(snap.qubits[q].t1 for q in prepared.qubits)
     t2 = min(snap.qubits[q].t2 for q in prepared.qubits)
     out = []
-    for ti, t in enumerate(program.times):
-        idx = [i for i, info in enumerate(program.info) if info.time_index == ti]
-        worst = max(idx, key=lambda i: prepared.duration(i))
+    for t, worst in _costliest(program, prepared):
         circuit, duration = prepared.isa[worst].circuit, prepared.duration(worst)
-        out.append(Resources(float(t), program.info[worst].steps, _two_qubit(circuit), circuit.depth(), duration,
+        out.append(Resources(t, program.info[worst].steps, _two_qubit(circuit), circuit.depth(), duration,
                              duration / t1, duration / t2, float(np.exp(-duration / t2))))
     return tuple(out)
 
@@ -80,23 +85,27 @@ def gate_error(circuit, physical_qubits, snapshot) -> float:
     return float(-np.expm1(log_fidelity))
 
 
+def gate_set_costs(program, prepared: Prepared) -> tuple[GateSetCost, ...]:
+    """:class:`GateSetCost` per time point of ``program`` as placed by ``prepared``; the gate
+    set is "rzz" when the placement's device offers fractional RZZ gates, else "cz"."""
+    snap = prepared.device.snapshot
+    name = "rzz" if "rzz" in snap.basis_gates else "cz"
+    out = []
+    for t, worst in _costliest(program, prepared):
+        pub = prepared.isa[worst]
+        ops = pub.circuit.count_ops()
+        one_q = sum(ops.get(g, 0) for g in ("sx", "x", "rx"))
+        out.append(GateSetCost(t, name, _two_qubit(pub.circuit), one_q, prepared.duration(worst),
+                               gate_error(pub.circuit, pub.physical_qubits, snap)))
+    return tuple(out)
+
+
 def two_qubit_comparison(program, *, backend=None, qubits=None) -> tuple[GateSetCost, ...]:
     """Per time point, the CZ decomposition and the fractional-RZZ compilation of ``program``
     on the same qubits of the Heron snapshot ``backend`` (default: the embedded one)."""
     plain = prepare(program, device("aer-noisy", backend), qubits)
     fractional = prepare(program, device("aer-noisy", backend, fractional=True), plain.qubits)
-    out = []
-    for name, placed in (("cz", plain), ("rzz", fractional)):
-        snap = placed.device.snapshot
-        for ti, t in enumerate(program.times):
-            idx = [i for i, info in enumerate(program.info) if info.time_index == ti]
-            worst = max(idx, key=lambda i: placed.duration(i))
-            pub = placed.isa[worst]
-            ops = pub.circuit.count_ops()
-            one_q = sum(ops.get(g, 0) for g in ("sx", "x", "rx"))
-            out.append(GateSetCost(float(t), name, _two_qubit(pub.circuit), one_q, placed.duration(worst),
-                                   gate_error(pub.circuit, pub.physical_qubits, snap)))
-    return tuple(out)
+    return gate_set_costs(program, plain) + gate_set_costs(program, fractional)
 
 
 def table(rows: tuple[Resources, ...]) -> str:
