@@ -70,7 +70,7 @@ def _execute(folder: Path, spec, args, backend) -> tuple[int, str | None]:
     from .execute import CostError
     from .execute.manifest import PermanentSubmissionError
     from .execute.runtime import IBMAccountError
-    from .pipeline import run_spec
+    from .results import run_spec
 
     jobs = folder / JOBS_DIR
     try:
@@ -155,7 +155,7 @@ def _run_folder(folder: Path, spec, args, backend) -> tuple[int, str | None]:
 
 
 def _dry_run(spec, backend) -> int:
-    from .pipeline import dry_run_spec
+    from .results import dry_run_spec
 
     try:
         meta = dry_run_spec(spec, backend=backend)

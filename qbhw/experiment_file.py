@@ -1,10 +1,11 @@
 """Experiment files (TOML) parsed into a frozen ``ExperimentSpec``, strictly.
 
     [model]                  # kind + the keyword arguments of that model constructor
-    kind = "tls_pair"
-    g = 1.0
-    F = 0.5
-    gamma_c = 1.41
+    kind = "tls_pair"        # any of qbhw.models.registry.KINDS, "custom" (qbhw.models.custom),
+    g = 1.0                  # or "module:function" (a constructor in the user's module, looked
+    F = 0.5                  # up beside the experiment file first)
+    gamma_c = 1.41           # n_max = "auto" (the default here) for kinds with a cavity or
+                             # oscillator cutoff: the smallest cutoff accurate over the times
 
     [times]                  # either start/stop/num or an explicit list `values`
     start = 0.0
@@ -27,6 +28,10 @@
     order = 2
     accuracy = 0.01
     max_step = 0.5
+    collective_encoding = "qubits"   # star/Dicke batteries: qubits | binary | auto (fewer 2q gates)
+    max_two_qubit_gates = 20000      # refuse deeper circuits before synthesis
+    collision_time = 0.05            # heat-engine chargers: collision duration (1/omega_0)
+    cutoff_tolerance = 0.001         # n_max = "auto": largest truncation error allowed
 
     [options]                # runtime Sampler options (fake-local, ibm)
     dynamical_decoupling = "XY4"
@@ -42,7 +47,6 @@ ValueError) whose message starts with the offending key, e.g. ``model.gamma_c: .
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 import tomllib
@@ -53,21 +57,24 @@ from typing import Any
 
 import numpy as np
 
-from . import execute, models
+from . import execute
 from .compile.dephasing import DEPHASING
+from .errors import InputError
+from .models import registry
+from .models.custom import custom_model
 from .execute.runtime import DD_SEQUENCES
 from .experiment import MITIGATION
 
-MODEL_KINDS = {
-    "tls_pair": models.tls_pair,
-    "tls_oscillator": models.tls_oscillator,
-    "oscillator_pair": models.oscillator_pair,
-}
 TARGETS = ("reference", *execute.TARGETS)
+KIND_NAMES = (*registry.KINDS, registry.CUSTOM)
 
 
-class SpecError(ValueError):
-    """An experiment file is malformed; the message names the key."""
+class SpecError(InputError):
+    """An experiment file is malformed; the message starts with the key (``model.gamma_c: ...``)."""
+
+    def __init__(self, message: str):
+        ValueError.__init__(self, message)
+        self.key = message.split(":", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -92,8 +99,19 @@ class ExperimentSpec:
     sweep_values: tuple[float, ...] = ()
     source: str = ""
 
-    def build_model(self):
-        return MODEL_KINDS[self.model_kind](**self.model_params)
+    @property
+    def folder(self) -> Path:
+        """The experiment file's folder (user modules and operator files are found there)."""
+        return Path(self.source).parent if self.source and not self.source.startswith("<") else Path(".")
+
+    def build_model(self, **overrides):
+        """The model with these parameters; n_max = "auto" must be resolved first (``resolved``)."""
+        params = {**self.model_params, **overrides}
+        if self.model_kind == registry.CUSTOM:
+            return custom_model(params, self.folder)
+        if params.get("n_max") == "auto":
+            raise ValueError("n_max = 'auto': resolve the cutoff first (qbhw.results.resolve_model)")
+        return registry.build(self.model_kind, params, self.folder)
 
     def sweep_points(self) -> list["ExperimentSpec"]:
         """One spec per sweep value (the parameter set, the sweep removed); [] without sweep."""
@@ -127,30 +145,48 @@ def _unknown(section: str, table: dict, allowed) -> None:
         raise SpecError(f"{section}.{extra[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
 
 
-def _model(table) -> tuple[str, dict]:
+def _param(key: str, value, p: registry.Parameter):
+    """``value`` checked against the constructor argument ``p`` (type from its default)."""
+    if p.type is bool:
+        if not isinstance(value, bool):
+            raise SpecError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if p.type is str:
+        if not isinstance(value, str):
+            raise SpecError(f"{key}: expected a string, got {value!r}")
+        return value
+    if p.type == registry.CUTOFF:
+        return value if value == "auto" else _number(key, value, integer=True, minimum=1)
+    return _number(key, value, integer=p.type is int)
+
+
+def _model(table, folder: Path) -> tuple[str, dict]:
     if not isinstance(table, dict):
         raise SpecError("model: expected a table [model]")
     kind = table.get("kind")
-    if kind not in MODEL_KINDS:
-        raise SpecError(f"model.kind: expected one of {', '.join(MODEL_KINDS)}, got {kind!r}")
-    sig = inspect.signature(MODEL_KINDS[kind])
+    if not isinstance(kind, str):
+        raise SpecError(f"model.kind: expected one of {', '.join(KIND_NAMES)} or 'module:function', got {kind!r}")
+    if kind == registry.CUSTOM:
+        custom_model(table, folder)  # every check, once, at parse time
+        return kind, {k: v for k, v in table.items() if k != "kind"}
+    if kind not in registry.KINDS and ":" not in kind:
+        raise SpecError(f"model.kind: expected one of {', '.join(KIND_NAMES)} or 'module:function', got {kind!r}")
+    sig = registry.parameters(registry.constructor(kind, folder))
     params = {k: v for k, v in table.items() if k != "kind"}
-    _unknown("model", params, sig.parameters)
-    missing = [p.name for p in sig.parameters.values() if p.default is inspect.Parameter.empty and p.name not in params]
+    _unknown("model", params, sig)
+    missing = [p.name for p in sig.values() if p.required and p.name not in params]
     if missing:
         raise SpecError(f"model.{missing[0]}: required for kind {kind!r}")
-    for k, v in params.items():
-        default = sig.parameters[k].default
-        if isinstance(default, bool):
-            if not isinstance(v, bool):
-                raise SpecError(f"model.{k}: expected true or false, got {v!r}")
-        else:
-            params[k] = _number(f"model.{k}", v, integer=isinstance(default, int))
-    try:
-        MODEL_KINDS[kind](**params)
-    except ValueError as err:  # constructor range checks name the argument already
-        raise SpecError(f"model.{err}") from None
+    params = {k: _param(f"model.{k}", v, sig[k]) for k, v in params.items()}
+    if sig.get("n_max") is not None and sig["n_max"].type == registry.CUTOFF:
+        params.setdefault("n_max", "auto")  # file default: resolved from the requested times
+    registry.build(kind, _concrete(params), folder)
     return kind, params
+
+
+def _concrete(params: dict) -> dict:
+    """``params`` with n_max = "auto" left to the constructor's own default (for range checks)."""
+    return {k: v for k, v in params.items() if not (k == "n_max" and v == "auto")}
 
 
 def _times(table) -> tuple[float, ...]:
@@ -219,8 +255,20 @@ def _run(run) -> dict:
 def _compile(table) -> dict:
     if not isinstance(table, dict):
         raise SpecError("compile: expected a table [compile]")
-    _unknown("compile", table, ["order", "accuracy", "max_step"])
+    _unknown("compile", table, ["order", "accuracy", "max_step", "collective_encoding", "max_two_qubit_gates",
+                                "collision_time", "cutoff_tolerance"])
     out = {}
+    if "collective_encoding" in table:
+        out["collective_encoding"] = _choice("compile.collective_encoding", table["collective_encoding"],
+                                             ("qubits", "binary", "auto"))
+    if "max_two_qubit_gates" in table:
+        out["max_two_qubit_gates"] = _number("compile.max_two_qubit_gates", table["max_two_qubit_gates"],
+                                             integer=True, minimum=1)
+    if "collision_time" in table:
+        out["collision_time"] = _number("compile.collision_time", table["collision_time"], minimum=0.0, strict_min=True)
+    if "cutoff_tolerance" in table:
+        out["cutoff_tolerance"] = _number("compile.cutoff_tolerance", table["cutoff_tolerance"], minimum=0.0,
+                                          strict_min=True)
     if "order" in table:
         out["order"] = _choice("compile.order", _number("compile.order", table["order"], integer=True), (1, 2, 4))
     if "accuracy" in table:
@@ -244,26 +292,26 @@ def _options(table) -> dict:
     return out
 
 
-def _sweep(table, kind: str, params: dict) -> dict:
+def _sweep(table, kind: str, params: dict, folder: Path) -> dict:
     if not isinstance(table, dict):
         raise SpecError("sweep: expected a table [sweep]")
     _unknown("sweep", table, ["parameter", "values"])
     name = table.get("parameter")
-    sig = inspect.signature(MODEL_KINDS[kind]).parameters
-    numeric = [k for k, p in sig.items() if isinstance(p.default, (int, float)) and not isinstance(p.default, bool)
-               or p.default is inspect.Parameter.empty]
+    if kind == registry.CUSTOM:
+        raise SpecError("sweep.parameter: a custom model has no named parameters to sweep")
+    sig = registry.parameters(registry.constructor(kind, folder))
+    numeric = [k for k, p in sig.items() if p.type in (int, float)]
     if name not in numeric:
         raise SpecError(f"sweep.parameter: expected a numeric parameter of {kind!r} ({', '.join(numeric)}), got {name!r}")
     values = table.get("values")
     if not isinstance(values, list) or not values:
         raise SpecError("sweep.values: expected a non-empty list of numbers")
-    integer = isinstance(sig[name].default, int) and not isinstance(sig[name].default, bool)
-    out = tuple(_number(f"sweep.values[{i}]", v, integer=integer) for i, v in enumerate(values))
+    out = tuple(_number(f"sweep.values[{i}]", v, integer=sig[name].type is int) for i, v in enumerate(values))
     if len(set(out)) != len(out):
         raise SpecError("sweep.values: repeated value")
     for i, v in enumerate(out):
         try:
-            MODEL_KINDS[kind](**{**params, name: v})
+            registry.build(kind, _concrete({**params, name: v}), folder)
         except ValueError as err:
             raise SpecError(f"sweep.values[{i}]: {err}") from None
     return {"sweep_parameter": name, "sweep_values": out}
@@ -277,7 +325,8 @@ def parse(text: str, source: str = "<string>") -> ExperimentSpec:
     _unknown("<top>", data, ["model", "times", "run", "compile", "options", "sweep"])
     if "model" not in data or "times" not in data:
         raise SpecError(f"{'model' if 'model' not in data else 'times'}: required section missing")
-    kind, params = _model(data["model"])
+    folder = Path(source).parent if not source.startswith("<") else Path(".")
+    kind, params = _model(data["model"], folder)
     times = _times(data["times"])
     return ExperimentSpec(
         model_kind=kind,
@@ -286,7 +335,7 @@ def parse(text: str, source: str = "<string>") -> ExperimentSpec:
         **_run(data.get("run", {})),
         compile_options=MappingProxyType(_compile(data.get("compile", {}))),
         runtime_options=MappingProxyType(_options(data.get("options", {}))),
-        **(_sweep(data["sweep"], kind, params) if "sweep" in data else {}),
+        **(_sweep(data["sweep"], kind, params, folder) if "sweep" in data else {}),
         source=source,
     )
 
@@ -294,9 +343,11 @@ def parse(text: str, source: str = "<string>") -> ExperimentSpec:
 def load(path: str | Path) -> ExperimentSpec:
     p = Path(path)
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError(f"{p}: no such experiment file") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{p}: not a text file (an experiment file is TOML text)") from None
     except OSError as err:
         raise SpecError(f"{p}: cannot read ({err.strerror})") from None
     return parse(text, str(p))

@@ -10,7 +10,7 @@ from scipy.linalg import expm
 
 from qbhw import execute
 from qbhw.compile.collision import collision_qubits, compile_collisions
-from qbhw.experiment import analyse
+from qbhw.analysis import analyse
 from qbhw.models import heat_engine_chargers
 from qbhw.models.operators import partial_trace
 from qbhw.reference import evolve

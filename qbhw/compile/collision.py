@@ -8,6 +8,8 @@ coherence removed, leaving the engine's thermal state diag(p0, p1), by one of
                measurement per engine and collision, ~1.5 us on IBM hardware), or
     "flips":   a random Z flip with probability 1/2 (a parameter bound per realization; virtual
                on IBM hardware, but the realizations scatter: ~0.2 in E_B each),
+    "kicks":   a random RZ(phi), phi uniform in [0, 2 pi) (parameter rows like "flips"; the
+               full-strength limit of the Gaussian kicks of ``dephasing.py``),
 then all engines and the N battery qubits evolve for tau under the lecture's resonant coupling
 (interaction picture, so omega_0 drops out)
 
@@ -23,6 +25,10 @@ equation of ``heat_engine_chargers``
 with an error that vanishes as tau -> 0 (first order in Gamma_e tau).  The batteries are N
 physical qubits starting in |0...0>, which stays in the symmetric sector; their tomography is
 over all 3^N Pauli bases.
+
+``Program.error_bound`` is exact: the trace-norm distance between the battery state after the
+ensemble-averaged collisions (each Tr_E[U (sigma_E (x) rho_B) U^dag], U the synthesized step)
+and the effective equation's exact state, both on the N battery qubits.
 """
 
 from __future__ import annotations
@@ -64,7 +70,8 @@ def collision_qubits(n: int, gamma_e: float, p0: float, tau: float, omega_0: flo
         params=dict(n=n, gamma_e=gamma_e, p0=p0, collision_time=tau, coupling=coupling))
 
 
-PREPARATION = ("measure", "flips")
+PREPARATION = ("measure", "flips", "kicks")
+RANDOM_PREPARATION = ("flips", "kicks")
 
 
 def compile_collisions(model: Model, times, *, collision_time: float = 0.05, preparation: str = "measure",
@@ -86,7 +93,7 @@ def compile_collisions(model: Model, times, *, collision_time: float = 0.05, pre
         raise ValueError(f"collision_time must be > 0, got {collision_time!r}")
     if preparation not in PREPARATION:
         raise ValueError(f"preparation must be one of {PREPARATION}, got {preparation!r}")
-    if not isinstance(realizations, int) or realizations < 1:
+    if not isinstance(realizations, int) or isinstance(realizations, bool) or realizations < 1:
         raise ValueError(f"realizations must be an integer >= 1, got {realizations!r}")
     times = np.asarray(times, dtype=float)
     if times.ndim != 1 or np.any(times < 0) or np.any(np.diff(times) <= 0):
@@ -106,7 +113,7 @@ def compile_collisions(model: Model, times, *, collision_time: float = 0.05, pre
         steps.append(n_coll)
         qc = QuantumCircuit(2 * n)
         qc.add_register(ClassicalRegister(n, "meas"))
-        flipped = preparation == "flips" and n_coll > 0
+        flipped = preparation in RANDOM_PREPARATION and n_coll > 0
         flips = [[Parameter(f"flip_{j}_{c}") for c in range(n_coll)] for j in engines] if flipped else None
         if preparation == "measure" and n_coll:
             engine_record = ClassicalRegister(n * n_coll, "engines")
@@ -127,13 +134,43 @@ def compile_collisions(model: Model, times, *, collision_time: float = 0.05, pre
                 qc.compose(step, qubits=range(2 * n), inplace=True)
         values = None
         if flipped:
-            angles = np.pi * (rng.random((realizations, n * n_coll)) < 0.5)
+            shape = (realizations, n * n_coll)
+            angles = np.pi * (rng.random(shape) < 0.5) if preparation == "flips" else 2 * np.pi * rng.random(shape)
             column = {p: k for k, p in enumerate(p for row in flips for p in row)}
             values = angles[:, [column[p] for p in qc.parameters]]
         for basis in pauli_bases(n):
             pubs.append((with_tomography(qc, batteries, basis), values))
             info.append(PubInfo(ti, float(t), basis, tuple(batteries), n_coll))
     qubits = collision_qubits(n, gamma_e, p0, collision_time, omega_0)
+    errors = tuple(collision_error(model, p0, t, c) for t, c in zip(times, steps))
     return Program(qubits, times, tuple(pubs), tuple(info), 2, f"collisions ({preparation})",
-                   realizations if preparation == "flips" else 1, tuple(steps),
-                   tuple(float("nan") for _ in times))
+                   realizations if preparation in RANDOM_PREPARATION else 1, tuple(steps), errors)
+
+
+def collision_error(model: Model, p0: float, time: float, collisions: int) -> float:
+    """Trace-norm distance on the N battery qubits between ``collisions`` averaged collisions of
+    duration time/collisions (module doc) and the effective equation's exact state at ``time``."""
+    from qiskit.quantum_info import Operator
+    from scipy.linalg import expm
+
+    from ..reference.liouvillian import liouvillian
+    from .encoding import dicke_isometry
+
+    n, omega_0, gamma_e = model.params["n"], model.params["omega_0"], model.params["gamma_e"]
+    w = dicke_isometry(n)
+    rho = w @ np.asarray(model.rho0) @ w.T
+    if collisions:
+        tau = time / collisions
+        h = collision_qubits(n, gamma_e, p0, tau, omega_0)
+        u = Operator(PauliEvolutionGate(h.pauli(h.h0), time=tau, synthesis=synthesis(2)).definition).data
+        engine = product_state([np.diag([p0, 1 - p0])] * n)
+        d = 2**n
+        for _ in range(collisions):  # engines are the low qubits: full = kron(batteries, engines)
+            full = u @ np.kron(rho, engine) @ u.conj().T
+            rho = np.einsum("aebe->ab", full.reshape(d, d, d, d))
+    # the effective equation in the interaction picture (H_B commutes with every jump)
+    jumps = [(np.asarray(j.operator), j.rate) for j in model.jumps]
+    m = model.dimension
+    exact = (expm(liouvillian(np.zeros((m, m)), jumps) * time) @ np.asarray(model.rho0).reshape(-1)).reshape(m, m)
+    diff = rho - w @ exact @ w.T
+    return float(np.abs(np.linalg.eigvalsh(0.5 * (diff + diff.conj().T))).sum())

@@ -18,7 +18,7 @@ import numpy as np
 from .linear import linear_inversion, project_physical
 
 __all__ = ["BootstrapResult", "bootstrap", "resample", "resample_rows", "realization_weights", "projected_linear_inversion",
-           "bc_interval"]
+           "bc_interval", "interval"]
 
 
 def projected_linear_inversion(data: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -71,6 +71,26 @@ def bc_interval(samples: np.ndarray, point: np.ndarray, confidence: float = 0.95
     srt = np.sort(samples, axis=0)
     pick = lambda q: np.take_along_axis(srt, np.clip(np.floor(q * n).astype(int), 0, n - 1)[None, ...], 0)[0]
     return np.stack([pick(lo), pick(hi)], axis=-1)
+
+
+def interval(samples: np.ndarray, point: float, *, realizations: int, confidence: float = 0.95,
+             bounds: tuple[float, float] = (-np.inf, np.inf)) -> np.ndarray:
+    """(low, high) interval of a statistic estimated as ``point`` with bootstrap ``samples``:
+    the basic bootstrap interval [2 point - q_high, 2 point - q_low] (it moves against the
+    estimator's bias, so the ergotropy interval of a nearly passive state reaches 0), widened
+    about the point by t_{m-1}/z * sqrt(m/(m-1)) when the resampled units are m realizations
+    (a bootstrap over m units estimates the variance with factor (m-1)/m and the pivot is
+    Student-t with m-1 degrees of freedom: without it nominal 95 % covers 92.9 % at m = 20),
+    then clipped to the physically allowed ``bounds``."""
+    from scipy.stats import norm, t
+
+    samples = np.asarray(samples, dtype=float)
+    alpha = (1 - confidence) / 2
+    q_low, q_high = np.quantile(samples, [alpha, 1 - alpha])
+    m = int(realizations)
+    widen = t.ppf(1 - alpha, m - 1) / norm.ppf(1 - alpha) * np.sqrt(m / (m - 1)) if m > 1 else 1.0
+    low, high = point - widen * (q_high - point), point + widen * (point - q_low)
+    return np.clip([low, high], *bounds)
 
 
 def realization_weights(m: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:

@@ -1,0 +1,107 @@
+"""Counts -> battery energy and ergotropy with error bars (the analysing half of a run).
+
+Per time point the "meas" counts of every Pauli basis (summed over realizations) give the
+linear-inversion estimate rho_lin and its projection onto physical states rho_phys
+(:mod:`qbhw.tomography`).  The pair reported together, E_B and ergotropy, comes from the ONE
+physical estimate rho_phys, so 0 <= ergotropy <= E_B <= E_max always holds; the linear-inversion
+energy Tr[H_B rho_lin] is unbiased (linear in the counts) and reported as its own field
+``e_linear`` (it may leave [0, E_max] by the noise).
+
+Errors: a bootstrap over dephasing realizations (the same resampling weights for every basis,
+each realization's counts carrying their shot noise), or over shots with one realization.
+Intervals: :func:`qbhw.tomography.bootstrap.interval` (basic bootstrap interval widened by the
+Student-t factor of the realization count, clipped to the physical range), at CONFIDENCE.
+``w_bias`` is the bootstrap mean minus the point estimate (ergotropy is biased upwards near
+passive states).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import execute
+from .compile import Program
+from .metrics import energy, ergotropy, passive_energy
+from .tomography import (assignment_from_counts, interval, linear_inversion, mitigate_counts, project_physical,
+                         realization_weights, resample_rows)
+
+CONFIDENCE = 0.95
+FIELDS = ("states", "e", "e_err", "e_ci", "e_linear", "e_linear_err", "e_linear_ci", "w", "w_err", "w_ci", "w_bias")
+
+
+def per_time(program: Program, rows) -> list[dict[str, np.ndarray]]:
+    """Per time point, {basis: (realizations, 2**k) rows} of the "meas" register (counts or
+    probabilities): mid-circuit outcomes, in the higher clbits, are summed over, and the PUBs
+    that share a (time, basis) (one per realization with "mcm" dephasing) are stacked."""
+    out = [dict() for _ in program.times]
+    for info, c in zip(program.info, rows):
+        c = np.asarray(c)
+        c = c.reshape(c.shape[0], -1, 1 << len(info.measured_qubits)).sum(axis=1)
+        data = out[info.time_index]
+        data[info.basis] = np.concatenate([data[info.basis], c]) if info.basis in data else c
+    return out
+
+
+def estimates(data: dict[str, np.ndarray], assignments) -> tuple[np.ndarray, np.ndarray]:
+    """(linear-inversion estimate, its projection onto physical states) from {basis: (..., K)}
+    summed counts or probabilities, readout-mitigated first when ``assignments`` are given."""
+    if assignments is not None:
+        data = {b: mitigate_counts(c, assignments) for b, c in data.items()}
+    rho = linear_inversion(data)
+    return rho, project_physical(rho)
+
+
+def battery_ergotropy(program: Program, states) -> np.ndarray:
+    """Ergotropy of battery states over the battery's full spectrum (the Program's
+    ``battery_levels`` when its encoding stores a reduced battery, else H_B's own)."""
+    levels = getattr(program, "battery_levels", None)
+    hb = np.asarray(program.model.h_battery)
+    if levels is None:
+        return ergotropy(states, hb)
+    states = np.asarray(states)
+    pops = np.linalg.eigvalsh(states)
+    mean = np.atleast_1d(energy(states, hb))
+    out = np.array([max(0.0, e - passive_energy(p, *levels)) for e, p in zip(mean, pops.reshape(-1, pops.shape[-1]))])
+    return out.reshape(states.shape[:-2]) if states.ndim > 2 else float(out[0])
+
+
+def analyse(program: Program, counts, *, bootstrap: int, rng: np.random.Generator, assignments=None) -> dict:
+    """{field: array over times} for FIELDS (module doc) from counts per PUB."""
+    hb = np.asarray(program.model.h_battery)
+    e_max = float(np.linalg.eigvalsh(hb)[-1])
+    cols = {k: [] for k in FIELDS}
+    for data in per_time(program, counts):
+        linear, point = estimates({b: c.sum(axis=0) for b, c in data.items()}, assignments)
+        m = next(iter(data.values())).shape[0]
+        weights = realization_weights(m, bootstrap, rng) if m > 1 else None  # shared by all bases
+        boot_linear, boot = estimates({b: resample_rows(c, weights, bootstrap, rng) for b, c in data.items()},
+                                      assignments)
+        values = {"e": (energy(point, hb), energy(boot, hb), (0.0, e_max)),
+                  "e_linear": (energy(linear, hb), energy(boot_linear, hb), (-np.inf, np.inf)),
+                  "w": (battery_ergotropy(program, point), battery_ergotropy(program, boot), (0.0, e_max))}
+        cols["states"].append(point)
+        for key, (p, samples, bounds) in values.items():
+            cols[key].append(p)
+            cols[f"{key}_err"].append(samples.std(ddof=1))
+            cols[f"{key}_ci"].append(interval(samples, p, realizations=m, confidence=CONFIDENCE, bounds=bounds))
+        cols["w_bias"].append(values["w"][1].mean() - values["w"][0])
+    return {k: np.array(v) for k, v in cols.items()}
+
+
+def measured_assignments(counts0: np.ndarray, counts1: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
+    """Per measured qubit, A[measured, prepared] from the two assignment PUBs' counts."""
+    c0, c1 = counts0.sum(axis=0), counts1.sum(axis=0)
+    bit = lambda c, i: np.array([c[[v for v in range(c.size) if not (v >> i) & 1]].sum(),
+                                 c[[v for v in range(c.size) if (v >> i) & 1]].sum()])
+    return tuple(assignment_from_counts(bit(c0, i), bit(c1, i)) for i in range(k))
+
+
+def noise_exact_estimates(program: Program, prepared, *, readout: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Device reference (a): battery energy and ergotropy of the same circuits and parameter
+    values as density matrices under the snapshot's noise model, no sampling, through the same
+    estimator (readout error included when ``readout``).  It shares its probabilities with the
+    fast noisy path, so comparing it with the emulated points checks sampling and estimator only."""
+    probs = execute.exact_probabilities(prepared.isa, prepared.device.snapshot, readout=readout, keep="meas")
+    averaged = [{b: p.mean(axis=0) for b, p in data.items()} for data in per_time(program, probs)]  # over realizations
+    states = np.array([estimates(data, None)[1] for data in averaged])
+    return energy(states, np.asarray(program.model.h_battery)), battery_ergotropy(program, states)

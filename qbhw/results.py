@@ -1,0 +1,197 @@
+"""An experiment file's run as the results dict (the layout :mod:`qbhw.report` writes).
+
+:func:`resolve_model` builds the spec's model, resolving ``n_max = "auto"`` from the requested
+times with the exact reference before anything is compiled.  Target "reference" evaluates the
+exact Lindblad solution only (no sampling, stderr 0).  Every other target runs
+:func:`qbhw.run_experiment` and sets the measured curves beside the exact reference of the
+model the circuits realise (``reference.model`` says which: with ``dephasing = "none"`` the
+model without its jumps) and, on device targets, the device references (a) noise-exact and
+(b) Lindblad + T1/T2.  The summary's exact figures (steady state, charging time, maximum
+average power from a dense curve) are for that same model.  ``jobs`` is the job-manifest
+folder that makes a run resumable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import numpy as np
+
+from . import execute, report
+from .errors import InputError
+from .experiment import run_experiment
+from .experiment_file import ExperimentSpec
+from .metrics import max_average_power
+from .reference import evolve, exact_charging_time, steady_state
+from .routing import CompileOptions, compile_model, realised_model
+
+DENSE = 401  # points of the exact curve drawn and used for the exact maximum average power
+COMPILE_KEYS = ("order", "accuracy", "max_step", "collective_encoding", "max_two_qubit_gates", "collision_time")
+#: argument names of the layers below -> experiment-file keys, for errors found there
+FILE_KEYS = {"realizations": "run.realizations", "times": "times", "dephasing": "run.dephasing",
+             "shots": "run.shots", "n_max": "model.n_max", **{k: f"compile.{k}" for k in COMPILE_KEYS}}
+
+
+def file_key_error(err: InputError) -> InputError:
+    """``err`` re-keyed to the experiment file's key when it names an argument of a lower layer."""
+    key = FILE_KEYS.get(err.key)
+    if key is None:
+        return err
+    out = type(err)(key, str(err).split(": ", 1)[1])
+    return out
+
+
+def resolve_model(spec: ExperimentSpec):
+    """(model, cutoff) of ``spec``: ``cutoff`` is None, or the resolved ``n_max = "auto"``
+    (:func:`qbhw.reference.cutoff.resolve_cutoff`) used for the circuits and the reference."""
+    if spec.model_params.get("n_max") != "auto":
+        return spec.build_model(), None
+    from .reference.cutoff import resolve_cutoff
+
+    tolerance = dict(spec.compile_options).get("cutoff_tolerance", 1e-3)
+    cutoff = resolve_cutoff(lambda n_max: spec.build_model(n_max=n_max), spec.times, tolerance=tolerance)
+    return spec.build_model(n_max=cutoff.n_max), cutoff
+
+
+def _summary(model, times, n):
+    out = {"charging_n": n}
+    try:
+        ss = steady_state(model)
+        out.update(steady_battery_energy=ss.battery_energy, steady_battery_ergotropy=ss.battery_ergotropy,
+                   relaxation_rate=ss.relaxation_rate)
+        ct = exact_charging_time(model, n)
+        out.update(charging_time=ct.tau, energy_relaxation_rate=ct.energy_relaxation_rate)
+    except ValueError as err:  # no steady state (undamped, limit cycle, too large): say why
+        out["steady_state_note"] = str(err)
+    dense = evolve(model, np.linspace(0.0, float(times[-1]), DENSE))
+    p, tp = max_average_power(dense.times, dense.battery_energy)
+    out.update(max_average_power=p, max_average_power_time=tp,
+               max_average_power_note=f"exact model, {DENSE} points in [0, {float(times[-1]):g}]")
+    return out, dense
+
+
+def _within(values, ci) -> dict:
+    inside = (np.asarray(values) >= ci[:, 0] - 1e-12) & (np.asarray(values) <= ci[:, 1] + 1e-12)
+    return {"inside": int(inside.sum()), "points": int(inside.size), "fraction": float(inside.mean()),
+            "outside_times_index": np.flatnonzero(~inside).tolist()}
+
+
+def _compile_options(spec: ExperimentSpec) -> dict:
+    return {k: v for k, v in dict(spec.compile_options).items() if k in COMPILE_KEYS}
+
+
+def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backend) -> dict:
+    r = run_experiment(model, times, dephasing=spec.dephasing, realizations=spec.realizations, shots=spec.shots,
+                       target=spec.target, backend=spec.backend if backend is None else backend, qubits=spec.qubits,
+                       seed=spec.seed, bootstrap=spec.bootstrap, mitigation=spec.mitigation,
+                       fractional=spec.fractional, directory=jobs, options=dict(spec.runtime_options) or None,
+                       progress=progress, confirm=confirm, **_compile_options(spec))
+    m = r.metadata
+    out = {
+        "battery_energy": {"value": r.battery_energy, "stderr": r.battery_energy_err, "ci95": r.battery_energy_ci,
+                           "estimator": "physical (projected) state, the same one as the ergotropy"},
+        "battery_energy_linear": {"value": r.battery_energy_linear, "stderr": r.battery_energy_linear_err,
+                                  "ci95": r.battery_energy_linear_ci,
+                                  "estimator": "linear inversion (unbiased; may leave [0, E_max])"},
+        "battery_ergotropy": {"value": r.battery_ergotropy, "stderr": r.battery_ergotropy_err,
+                              "ci95": r.battery_ergotropy_ci, "bias": r.battery_ergotropy_bias},
+        "interval": m["interval"],
+        "battery_states": {"real": r.battery_states.real, "imag": r.battery_states.imag},
+        "backend": m.get("backend"),
+        "target": spec.target,
+        "qubits": m.get("qubits"),
+        "qubit_reason": m.get("qubit_reason"),
+        "calibration_date": m.get("calibration_date"),
+        "program": {"compiler": m["compiler"], "steps": list(r.program.steps), "trotter_error": list(r.program.error_bound),
+                    "order": r.program.order, "dephasing": r.program.dephasing,
+                    "realizations": r.program.realizations, "circuits": len(r.program.pubs),
+                    "qubits": r.program.pubs[0][0].num_qubits,
+                    "shots_per_realization": m.get("shots_per_realization"),
+                    "encoding_costs": m.get("encoding_costs")},
+        "device_reference": None,
+        "decoherence_reference": None,
+        "resources": m.get("resources"),
+        "gate_sets": m.get("gate_sets"),
+        "warnings": m.get("warnings", []),
+    }
+    d = r.device_reference
+    if d is not None:
+        out["device_reference"] = {
+            "battery_energy": d.battery_energy, "battery_ergotropy": d.battery_ergotropy,
+            "method": "same circuits and parameter values as density matrices under the snapshot noise model, "
+                      "readout error " + ("mitigated" if spec.mitigation != "none" else "included") + ", no sampling"
+                      + ("; the aer-noisy points are sampled from these same probabilities, so this agreement checks "
+                         "sampling and the estimator only" if spec.target == "aer-noisy" else ""),
+            "agreement": {"battery_energy": _within(d.battery_energy, r.battery_energy_ci),
+                          "battery_ergotropy": _within(d.battery_ergotropy, r.battery_ergotropy_ci)}}
+        if d.decoherence is not None:
+            out["decoherence_reference"] = {
+                "battery_energy": d.decoherence.battery_energy, "battery_ergotropy": d.decoherence.battery_ergotropy,
+                "seconds_per_unit": d.seconds_per_unit,
+                "method": "exact Lindblad model + T1/T2 channels of the chosen qubits"}
+    return out
+
+
+def run_spec(spec: ExperimentSpec, *, jobs=None, progress=None, confirm: bool = False, backend=None) -> dict:
+    """Run ``spec`` and return the results dict (``jobs``: manifest folder for device targets;
+    ``confirm``: allow IBM runs above the QPU-time threshold; ``backend``: an already resolved
+    snapshot or backend object instead of ``spec.backend``).  Errors of lower layers that name
+    an argument are re-keyed to the experiment file's key."""
+    try:
+        return _run_spec(spec, jobs, progress, confirm, backend)
+    except InputError as err:
+        raise file_key_error(err) from None
+
+
+def _run_spec(spec, jobs, progress, confirm, backend) -> dict:
+    model, cutoff = resolve_model(spec)
+    times = np.asarray(spec.times)
+    measured = spec.target != "reference"
+    realised = realised_model(model, spec.dephasing) if measured else model
+    traj = evolve(realised, times)
+    summary, fine = _summary(realised, times, spec.charging_n)
+    dropped = realised is not model
+    results = {
+        "title": f"{spec.model_kind}: " + ("measured vs exact charging curves" if measured else "exact charging curves"),
+        "times": times,
+        "measured": measured,
+        "reference": {"battery_energy": traj.battery_energy, "battery_ergotropy": traj.battery_ergotropy,
+                      "charger_energy": traj.charger_energy, "method": traj.method,
+                      "model": (f"{model.name} WITHOUT its jumps (dephasing = 'none' removes them from the circuits)"
+                                if dropped else model.name)},
+        "reference_curve": {"times": fine.times, "battery_energy": fine.battery_energy,
+                            "battery_ergotropy": fine.battery_ergotropy},
+        "summary": summary,
+        "cutoff": None if cutoff is None else asdict(cutoff),
+        "seed": spec.seed,
+        "spec": spec.to_dict(),
+        "versions": report.versions(),
+    }
+    if measured:
+        results.update(_measured(spec, model, times, jobs, progress, confirm, backend))
+    else:
+        zeros = np.zeros_like(times)
+        results.update(battery_energy={"value": traj.battery_energy, "stderr": zeros},
+                       battery_ergotropy={"value": traj.battery_ergotropy, "stderr": zeros},
+                       backend="reference", target="reference", qubits=None, device_reference=None,
+                       decoherence_reference=None, warnings=[])
+    return results
+
+
+def dry_run_spec(spec: ExperimentSpec, *, backend=None) -> dict:
+    """Compile ``spec`` and validate it on its IBM device with the runtime's dry-run mode
+    (nothing runs, nothing is charged); returns the run metadata with the QPU-time estimate."""
+    if spec.target != "ibm":
+        raise ValueError(f"run.target: --dry-run validates against an IBM device; {spec.target!r} runs locally")
+    try:
+        model, _ = resolve_model(spec)
+        realised = realised_model(model, spec.dephasing)
+        program = compile_model(realised, spec.times, CompileOptions(dephasing=spec.dephasing,
+                                                                     realizations=spec.realizations, seed=spec.seed,
+                                                                     **_compile_options(spec)))
+    except InputError as err:
+        raise file_key_error(err) from None
+    result = execute.run(program, target="ibm", backend=spec.backend if backend is None else backend,
+                         shots=spec.shots, qubits=spec.qubits, options=dict(spec.runtime_options) or None,
+                         dry_run=True, fractional=spec.fractional)
+    return dict(result.metadata)
