@@ -1,16 +1,22 @@
 """Counts -> battery energy and ergotropy with error bars (the analysing half of a run).
 
 Per time point the "meas" counts of every Pauli basis (summed over realizations) give the
-linear-inversion estimate rho_lin and its projection onto physical states rho_phys
-(:mod:`qbhw.tomography`).  The pair reported together, E_B and ergotropy, comes from the ONE
-physical estimate rho_phys, so 0 <= ergotropy <= E_B <= E_max always holds; the linear-inversion
-energy Tr[H_B rho_lin] is unbiased (linear in the counts) and reported as its own field
-``e_linear`` (it may leave [0, E_max] by the noise).
+linear-inversion estimate rho_lin (:mod:`qbhw.tomography`), whose energy E_lin = Tr[H_B rho_lin]
+is unbiased (linear in the counts) and reported as its own field ``e_linear`` (it may leave
+[0, E_max] by the noise).  The pair reported together, E_B and ergotropy, comes from ONE physical
+state: rho_phys, the density matrix nearest to rho_lin with energy E_lin clipped to [0, E_max]
+(:func:`qbhw.tomography.project_physical_with_energy`), so 0 <= ergotropy <= E_B <= E_max
+always holds and E_B is unbiased wherever the clip does not act.  (The plain projection onto
+physical states moves weight to excited levels and biases E_B upwards by about the noise:
+0.037 at the ground state of a 3-spin chain with 4000 shots per basis, 5 standard errors.)
 
 Errors: a bootstrap over dephasing realizations (the same resampling weights for every basis,
 each realization's counts carrying their shot noise), or over shots with one realization.
-Intervals: :func:`qbhw.tomography.bootstrap.interval` (basic bootstrap interval widened by the
-Student-t factor of the realization count, clipped to the physical range), at CONFIDENCE.
+Intervals: :func:`qbhw.tomography.bootstrap.interval` (BCa, its acceleration from the
+leave-one-realization-out jackknife, widened by the Student-t factor of the realization count,
+clipped to the physical range), at CONFIDENCE; E_B's
+is E_lin's clipped to [0, E_max] (E_B = clip(E_lin) is monotone in E_lin, so the coverage carries
+over).
 ``w_bias`` is the bootstrap mean minus the point estimate (ergotropy is biased upwards near
 passive states).
 """
@@ -22,7 +28,7 @@ import numpy as np
 from . import execute
 from .compile import Program
 from .metrics import energy, ergotropy, passive_energy
-from .tomography import (assignment_from_counts, interval, linear_inversion, mitigate_counts, project_physical,
+from .tomography import (assignment_from_counts, interval, linear_inversion, mitigate_counts, project_physical_with_energy,
                          realization_weights, resample_rows)
 
 CONFIDENCE = 0.95
@@ -42,13 +48,14 @@ def per_time(program: Program, rows) -> list[dict[str, np.ndarray]]:
     return out
 
 
-def estimates(data: dict[str, np.ndarray], assignments) -> tuple[np.ndarray, np.ndarray]:
-    """(linear-inversion estimate, its projection onto physical states) from {basis: (..., K)}
-    summed counts or probabilities, readout-mitigated first when ``assignments`` are given."""
+def estimates(data: dict[str, np.ndarray], h_battery, assignments) -> tuple[np.ndarray, np.ndarray]:
+    """(linear-inversion estimate, the physical state with its clipped energy, module doc) from
+    {basis: (..., K)} summed counts or probabilities, readout-mitigated first when
+    ``assignments`` are given."""
     if assignments is not None:
         data = {b: mitigate_counts(c, assignments) for b, c in data.items()}
     rho = linear_inversion(data)
-    return rho, project_physical(rho)
+    return rho, project_physical_with_energy(rho, h_battery, energy(rho, h_battery))
 
 
 def battery_ergotropy(program: Program, states) -> np.ndarray:
@@ -71,20 +78,28 @@ def analyse(program: Program, counts, *, bootstrap: int, rng: np.random.Generato
     e_max = float(np.linalg.eigvalsh(hb)[-1])
     cols = {k: [] for k in FIELDS}
     for data in per_time(program, counts):
-        linear, point = estimates({b: c.sum(axis=0) for b, c in data.items()}, assignments)
+        linear, point = estimates({b: c.sum(axis=0) for b, c in data.items()}, hb, assignments)
         m = next(iter(data.values())).shape[0]
         weights = realization_weights(m, bootstrap, rng) if m > 1 else None  # shared by all bases
         boot_linear, boot = estimates({b: resample_rows(c, weights, bootstrap, rng) for b, c in data.items()},
-                                      assignments)
-        values = {"e": (energy(point, hb), energy(boot, hb), (0.0, e_max)),
-                  "e_linear": (energy(linear, hb), energy(boot_linear, hb), (-np.inf, np.inf)),
-                  "w": (battery_ergotropy(program, point), battery_ergotropy(program, boot), (0.0, e_max))}
+                                      hb, assignments)
+        jack_linear, jack = (estimates({b: c.sum(axis=0) - c for b, c in data.items()}, hb, assignments)
+                             if m > 2 else (None, None))  # leave one realization out
+        e_linear, e_linear_boot = energy(linear, hb), energy(boot_linear, hb)
+        e_linear_ci = interval(e_linear_boot, e_linear, realizations=m, confidence=CONFIDENCE,
+                               jackknife=None if jack is None else energy(jack_linear, hb))
+        w, w_boot = battery_ergotropy(program, point), battery_ergotropy(program, boot)
+        w_ci = interval(w_boot, w, realizations=m, confidence=CONFIDENCE, bounds=(0.0, e_max),
+                        jackknife=None if jack is None else battery_ergotropy(program, jack))
+        rows = {"e": (energy(point, hb), energy(boot, hb), np.clip(e_linear_ci, 0.0, e_max)),  # E_B = clip(E_lin)
+                "e_linear": (e_linear, e_linear_boot, e_linear_ci),
+                "w": (w, w_boot, w_ci)}
         cols["states"].append(point)
-        for key, (p, samples, bounds) in values.items():
+        for key, (p, samples, ci) in rows.items():
             cols[key].append(p)
             cols[f"{key}_err"].append(samples.std(ddof=1))
-            cols[f"{key}_ci"].append(interval(samples, p, realizations=m, confidence=CONFIDENCE, bounds=bounds))
-        cols["w_bias"].append(values["w"][1].mean() - values["w"][0])
+            cols[f"{key}_ci"].append(ci)
+        cols["w_bias"].append(w_boot.mean() - w)
     return {k: np.array(v) for k, v in cols.items()}
 
 
@@ -103,5 +118,6 @@ def noise_exact_estimates(program: Program, prepared, *, readout: bool) -> tuple
     fast noisy path, so comparing it with the emulated points checks sampling and estimator only."""
     probs = execute.exact_probabilities(prepared.isa, prepared.device.snapshot, readout=readout, keep="meas")
     averaged = [{b: p.mean(axis=0) for b, p in data.items()} for data in per_time(program, probs)]  # over realizations
-    states = np.array([estimates(data, None)[1] for data in averaged])
-    return energy(states, np.asarray(program.model.h_battery)), battery_ergotropy(program, states)
+    hb = np.asarray(program.model.h_battery)
+    states = np.array([estimates(data, hb, None)[1] for data in averaged])
+    return energy(states, hb), battery_ergotropy(program, states)

@@ -3,10 +3,10 @@ onto physical states, maximum likelihood, readout mitigation and bootstrap inter
 
 from .bootstrap import (BootstrapResult, bc_interval, bootstrap, interval, projected_linear_inversion, realization_weights,
                         resample, resample_rows)
-from .linear import linear_inversion, project_physical
+from .linear import linear_inversion, project_physical, project_physical_with_energy
 from .mitigation import assignment_from_counts, assignment_matrix, assignments_from_snapshot, mitigate_counts, mitigate_data
 from .mle import fit_mle
 
 __all__ = ["BootstrapResult", "assignment_from_counts", "assignment_matrix", "assignments_from_snapshot", "bc_interval", "bootstrap", "interval",
-           "fit_mle", "linear_inversion", "mitigate_counts", "mitigate_data", "project_physical",
+           "fit_mle", "linear_inversion", "mitigate_counts", "mitigate_data", "project_physical", "project_physical_with_energy",
            "projected_linear_inversion", "realization_weights", "resample", "resample_rows"]

@@ -73,24 +73,37 @@ def bc_interval(samples: np.ndarray, point: np.ndarray, confidence: float = 0.95
     return np.stack([pick(lo), pick(hi)], axis=-1)
 
 
-def interval(samples: np.ndarray, point: float, *, realizations: int, confidence: float = 0.95,
-             bounds: tuple[float, float] = (-np.inf, np.inf)) -> np.ndarray:
-    """(low, high) interval of a statistic estimated as ``point`` with bootstrap ``samples``:
-    the basic bootstrap interval [2 point - q_high, 2 point - q_low] (it moves against the
-    estimator's bias, so the ergotropy interval of a nearly passive state reaches 0), widened
-    about the point by t_{m-1}/z * sqrt(m/(m-1)) when the resampled units are m realizations
-    (a bootstrap over m units estimates the variance with factor (m-1)/m and the pivot is
-    Student-t with m-1 degrees of freedom: without it nominal 95 % covers 92.9 % at m = 20),
-    then clipped to the physically allowed ``bounds``."""
+def interval(samples: np.ndarray, point: float, *, realizations: int, jackknife: np.ndarray | None = None,
+             confidence: float = 0.95, bounds: tuple[float, float] = (-np.inf, np.inf)) -> np.ndarray:
+    """(low, high) BCa interval (Efron 1987) of a statistic estimated as ``point`` from bootstrap
+    ``samples``: percentiles Phi(z0 + (z0 + z) / (1 - a (z0 + z))) of the samples, with the bias
+    correction z0 = Phi^-1(fraction of samples below the point, ties counted half) and the
+    acceleration a from the ``jackknife`` (leave-one-realization-out) values (a = 0 without).
+    z0 follows the estimator's bias (ergotropy near passive states), a its skew (few counts,
+    heavy-tailed realizations).  Then, when the resampled units are m realizations, the
+    interval is widened about the point by t_{m-1}/z * sqrt(m/(m-1)) (a bootstrap over m units
+    estimates the variance with factor (m-1)/m and the pivot is Student-t with m-1 degrees of
+    freedom: without it nominal 95 % covers 92.9 % at m = 20) and clipped to the physically
+    allowed ``bounds``."""
     from scipy.stats import norm, t
 
     samples = np.asarray(samples, dtype=float)
+    n = samples.size
+    below = ((samples < point).sum() + 0.5 * (samples == point).sum()) / n
+    z0 = norm.ppf(np.clip(below, 0.5 / n, 1 - 0.5 / n))
+    a = 0.0
+    if jackknife is not None and len(jackknife) > 2:
+        d = np.mean(jackknife) - np.asarray(jackknife, dtype=float)
+        ss = (d**2).sum()
+        a = (d**3).sum() / (6 * ss**1.5) if ss > 0 else 0.0
     alpha = (1 - confidence) / 2
-    q_low, q_high = np.quantile(samples, [alpha, 1 - alpha])
+    z = norm.ppf([alpha, 1 - alpha])
+    q = norm.cdf(z0 + (z0 + z) / (1 - a * (z0 + z)))
+    low, high = np.quantile(samples, q)
     m = int(realizations)
     widen = t.ppf(1 - alpha, m - 1) / norm.ppf(1 - alpha) * np.sqrt(m / (m - 1)) if m > 1 else 1.0
-    low, high = point - widen * (q_high - point), point + widen * (point - q_low)
-    return np.clip([low, high], *bounds)
+    low, high = point - widen * (point - low), point + widen * (high - point)
+    return np.clip([min(low, point), max(high, point)], *bounds)
 
 
 def realization_weights(m: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
