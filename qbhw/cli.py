@@ -5,31 +5,62 @@
     qbhw report DIR                      re-plot and re-write the report without re-running
     qbhw calibrations list | show NAME | pull BACKEND [--out DIR]
     qbhw export-circuits [DIR]          OpenQASM 3 of one Trotter step per model (default circuits/)
+    qbhw --version
 
-Exit codes: 0 success, 1 the run failed, 2 bad input (experiment file, arguments, paths,
-accounts), 3 a run needs confirmation (``--yes``) or was interrupted and can be resumed.
+Exit codes: 0 success; 1 the run failed; 2 bad input: the experiment file, arguments, paths,
+IBM accounts, and input found bad while compiling or running (:class:`qbhw.errors.InputError`,
+including the resource refusal :class:`qbhw.errors.ResourceError`, and a too small oscillator
+cutoff); 3 a run needs confirmation (``--yes``, :class:`qbhw.execute.CostError`) or was
+interrupted and can be resumed: only then does the message say ``continue with: qbhw resume
+DIR``; 130 (128 + SIGINT) interrupted with nothing to resume: before anything was stored (the
+run folder is removed) or after the run was complete.
 Errors are one line on stderr, no traceback.  A run folder holds ``experiment.toml`` (the
 spec as given), ``jobs/`` (job manifest and counts per PUB, written as they arrive) and, once
-complete, ``results.json``, ``charging.png`` and ``report.md`` (each written atomically).  A
-run that fails before submitting anything leaves nothing behind; one that fails or is
-killed after submitting keeps its folder for ``qbhw resume``.
+complete, ``charging.png``, ``report.md`` and, last, ``results.json`` (each written
+atomically; results.json marks a complete run).  A run that fails or is interrupted before
+storing anything leaves nothing behind; one that fails or is interrupted after storing work
+(a job manifest, or finished sweep points) keeps its folder for ``qbhw resume``.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
+from . import __version__
+
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_RESUMABLE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 SPEC_FILE, JOBS_DIR = "experiment.toml", "jobs"
+TERMINAL_ROWS = 21  # time points shown on the terminal (report.md shows all)
 
 
 def _fail(code: int, message: str) -> int:
     print(f"qbhw: error: {message}", file=sys.stderr)
     return code
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()  # signal handlers are set there only
+
+
+@contextmanager
+def _uninterruptible():
+    """Cleanup after a failure or an interrupt is not itself interrupted by another Ctrl-C."""
+    if not _main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
 
 
 class Progress:
@@ -60,45 +91,117 @@ def _resolve(spec):
 
     if spec.target not in DEVICE_TARGETS:
         return None
-    dev = device(spec.target, spec.backend)
+    dev = device(spec.target, spec.backend, fractional=spec.fractional)
     return dev.backend if dev.backend is not None else dev.snapshot
 
 
-def _execute(folder: Path, spec, args, backend) -> tuple[int, str | None]:
+#: Exceptions a run may end with; anything else is a bug and keeps its traceback.
+RUN_FAILURES = (ValueError, RuntimeError, OSError, MemoryError)
+
+
+def _exit_code(err: Exception) -> int:
+    """Exit code of one of :data:`RUN_FAILURES` raised while compiling or running."""
+    from .errors import InputError
+    from .execute import CostError
+    from .execute.runtime import IBMAccountError
+    from .reference.solve import TruncationError
+
+    if isinstance(err, CostError):
+        return EXIT_RESUMABLE
+    if isinstance(err, (InputError, TruncationError, IBMAccountError)):
+        return EXIT_BAD_INPUT
+    return EXIT_FAILED
+
+
+def _message(err: Exception) -> str:
+    text = str(err).strip().splitlines()
+    if isinstance(err, MemoryError):
+        return f"out of memory{' (' + text[0] + ')' if text else ''}; reduce run.realizations, run.shots or times.num"
+    return text[0] if text else type(err).__name__
+
+
+def _execute(folder: Path, spec, args, backend) -> None:
     """Run ``spec`` with its job manifest in ``folder/jobs`` and write the outputs."""
     from . import report
-    from .execute import CostError
-    from .execute.manifest import PermanentSubmissionError
-    from .execute.runtime import IBMAccountError
     from .results import run_spec
 
-    jobs = folder / JOBS_DIR
-    try:
-        results = run_spec(spec, jobs=jobs, progress=Progress(spec.target, args.quiet), confirm=args.yes,
-                           backend=backend)
-        report.write_all(folder, results)
-    except CostError as err:
-        return EXIT_RESUMABLE, str(err)
-    except IBMAccountError as err:
-        return EXIT_BAD_INPUT, str(err)
-    except (ValueError, RuntimeError, PermanentSubmissionError, OSError) as err:
-        return EXIT_FAILED, str(err)
-    except KeyboardInterrupt:
-        return EXIT_RESUMABLE, f"interrupted; continue with: qbhw resume {folder}"
+    results = run_spec(spec, jobs=folder / JOBS_DIR, progress=Progress(spec.target, args.quiet), confirm=args.yes,
+                       backend=backend)
+    report.write_all(folder, results)
     if not args.quiet:
-        print(report.table(results))
+        for warning in report.warnings(results):
+            print(f"qbhw: warning: {warning}", file=sys.stderr)
+        print(report.table(results, rows=TERMINAL_ROWS))
         print("\n".join(report.summary_lines(results)))
         print(f"wrote {folder}/results.json, charging.png, report.md")
-    return EXIT_OK, None
 
 
-def _finish(folder: Path, code: int, message: str | None, *, created: bool) -> int:
-    if code == EXIT_OK:
-        return code
-    submitted = any(folder.glob(f"**/{JOBS_DIR}/manifest.json"))
-    if created and not submitted:
-        shutil.rmtree(folder, ignore_errors=True)  # nothing paid for: leave nothing behind
-    elif submitted and code != EXIT_RESUMABLE:
+def _complete(folder: Path) -> bool:
+    return (folder / "results.json").exists() or (folder / "sweep.json").exists()
+
+
+def _stored(folder: Path) -> bool:
+    """True once ``folder`` holds work worth resuming: a job manifest or a finished run."""
+    return any(folder.glob(f"**/{JOBS_DIR}/manifest.json")) or any(folder.glob("**/results.json"))
+
+
+def _run_in(folder: Path, spec, args, backend, *, spec_file: Path | None = None) -> int:
+    """Run ``spec`` in ``folder`` (a new run copies ``spec_file`` there first; a resumed one
+    passes None) and map the outcome to an exit code: see the module doc."""
+    fresh = spec_file is not None
+    existed = folder.exists()
+    try:
+        if fresh:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / SPEC_FILE).write_bytes(spec_file.read_bytes())
+            _copy_inputs(spec, folder)
+        _run_folder(folder, spec, args, backend)
+        return EXIT_OK
+    except KeyboardInterrupt:
+        code, message = EXIT_INTERRUPTED, None
+    except RUN_FAILURES as err:
+        code, message = _exit_code(err), _message(err)
+    except BaseException:  # a bug: its traceback stays, but no half-written folder does
+        with _uninterruptible():
+            _discard(folder, fresh=fresh, existed=existed)
+        raise
+    with _uninterruptible():
+        return _finish(folder, code, message, fresh=fresh, existed=existed)
+
+
+def _copy_inputs(spec, folder: Path) -> None:
+    """Copy the files the model reads (user module, operator arrays) beside the run's
+    experiment.toml, keeping their relative paths, so that ``qbhw resume`` works from anywhere."""
+    for rel in spec.inputs():
+        src, dst = spec.folder / rel, folder / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dst)
+
+
+def _discard(folder: Path, *, fresh: bool, existed: bool) -> bool:
+    """Remove a new run's folder that holds nothing worth resuming (an empty --out folder given
+    by the user stays, empty); True if removed."""
+    if not fresh or _stored(folder):
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    if existed:
+        folder.mkdir()
+    return True
+
+
+def _finish(folder: Path, code: int, message: str | None, *, fresh: bool, existed: bool) -> int:
+    removed = _discard(folder, fresh=fresh, existed=existed)
+    if code == EXIT_INTERRUPTED:
+        if _complete(folder):
+            message = f"interrupted after the run was complete: {folder}"
+        elif removed:
+            message = "interrupted before anything was stored; nothing was kept"
+        else:  # a resumed folder is the user's and is never removed
+            code, message = EXIT_RESUMABLE, f"interrupted; continue with: qbhw resume {folder}"
+    elif _stored(folder) and code != EXIT_RESUMABLE:
         message = f"{message} (submitted work is kept: qbhw resume {folder})"
     return _fail(code, message)
 
@@ -121,19 +224,17 @@ def _cmd_run(args) -> int:
     except (ValueError, IBMAccountError) as err:
         return _fail(EXIT_BAD_INPUT, str(err))
     out = Path(args.out) if args.out else Path("results") / f"{time.strftime('%Y%m%d-%H%M%S')}-{Path(args.experiment).stem}"
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
         return _fail(EXIT_BAD_INPUT, f"{out}: output folder exists and is not empty (choose another --out)")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / SPEC_FILE).write_text(Path(args.experiment).read_text())
-    code, message = _run_folder(out, spec, args, backend)
-    return _finish(out, code, message, created=True)
+    return _run_in(out, spec, args, backend, spec_file=Path(args.experiment))
 
 
-def _run_folder(folder: Path, spec, args, backend) -> tuple[int, str | None]:
+def _run_folder(folder: Path, spec, args, backend) -> None:
     """Run (or continue) ``spec`` in ``folder``; a sweep runs each value in its own sub-folder
-    (complete ones are skipped) and then writes sweep.json and sweep.png."""
+    (complete ones are skipped) and then writes sweep.png and sweep.json."""
     if not spec.sweep_parameter:
-        return _execute(folder, spec, args, backend)
+        _execute(folder, spec, args, backend)
+        return
     from . import report
 
     runs = []
@@ -144,14 +245,11 @@ def _run_folder(folder: Path, spec, args, backend) -> tuple[int, str | None]:
         if not (sub / "results.json").exists():
             if not args.quiet:
                 print(f"{spec.sweep_parameter} = {value:g}", file=sys.stderr)
-            code, message = _execute(sub, point, args, backend)
-            if code != EXIT_OK:
-                return code, message
+            _execute(sub, point, args, backend)
         runs.append((value, sub))
     report.write_sweep(folder, spec.sweep_parameter, runs)
     if not args.quiet:
         print(f"wrote {folder}/sweep.json and sweep.png")
-    return EXIT_OK, None
 
 
 def _dry_run(spec, backend) -> int:
@@ -160,7 +258,7 @@ def _dry_run(spec, backend) -> int:
     try:
         meta = dry_run_spec(spec, backend=backend)
     except RuntimeError as err:
-        return _fail(EXIT_FAILED, str(err))
+        return _fail(_exit_code(err), _message(err))
     print(f"dry run accepted by {meta['backend']}: qubits {meta['qubits']}, estimated "
           f"{meta.get('estimated_qpu_seconds', float('nan')):.0f} QPU seconds; nothing was run")
     return EXIT_OK
@@ -170,16 +268,17 @@ def _cmd_resume(args) -> int:
     from .execute.runtime import IBMAccountError
 
     folder = Path(args.directory)
-    if (folder / "results.json").exists() or (folder / "sweep.json").exists():
+    if _complete(folder):
         return _fail(EXIT_BAD_INPUT, f"{folder}: this run is complete (qbhw report {folder} re-plots it)")
     if not (folder / SPEC_FILE).exists():
         return _fail(EXIT_BAD_INPUT, f"{folder}: not a qbhw run folder (no {SPEC_FILE})")
     try:
         spec, backend = _load(folder / SPEC_FILE)
+    except KeyboardInterrupt:
+        return _fail(EXIT_RESUMABLE, f"interrupted; continue with: qbhw resume {folder}")
     except (ValueError, IBMAccountError) as err:
         return _fail(EXIT_BAD_INPUT, str(err))
-    code, message = _run_folder(folder, spec, args, backend)
-    return _finish(folder, code, message, created=False)
+    return _run_in(folder, spec, args, backend)
 
 
 def _cmd_report(args) -> int:
@@ -269,8 +368,9 @@ def _cmd_export(args) -> int:
     return EXIT_OK
 
 
-def main(argv=None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qbhw", description="Quantum-battery experiments on quantum processors")
+    parser.add_argument("--version", action="version", version=f"qbhw {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run an experiment file and write results, plots and a report")
     run.add_argument("experiment", help="experiment TOML file")
@@ -297,8 +397,26 @@ def main(argv=None) -> int:
     exp.add_argument("directory", nargs="?", default="circuits")
     exp.add_argument("--quiet", action="store_true")
     exp.set_defaults(func=_cmd_export)
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the command in ``argv`` (default: the process's arguments) and return its exit code.
+    Ctrl-C ends any command with one line (see the module doc for ``run``); called as the
+    program (``argv`` None), a Ctrl-C after the command finished is ignored, so that the
+    interpreter's shutdown cannot turn a finished command into one killed by SIGINT."""
+    try:
+        args = _parser().parse_args(argv)
+        code = args.func(args)
+    except KeyboardInterrupt:
+        code = _fail(EXIT_INTERRUPTED, "interrupted")
+    if argv is None and _main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # CPython remembers a KeyboardInterrupt that left any eval()/exec() of a string (namedtuple
+    # and dataclass creation do that while modules import) and, under `python -m`, ends the
+    # process by SIGINT although it was handled; one more string eval clears that record.
+    eval("None")
+    return code
 
 
 if __name__ == "__main__":

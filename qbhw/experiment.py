@@ -30,6 +30,7 @@ from qiskit.circuit import ClassicalRegister, QuantumCircuit
 from . import execute
 from .analysis import CONFIDENCE, analyse, measured_assignments, noise_exact_estimates
 from .compile import Program
+from .errors import InputError
 from .models import Model, with_qubit_decoherence
 from .reference import Trajectory, evolve
 from .routing import CompileOptions, compile_model, compiler_for, realised_model
@@ -155,13 +156,13 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     max_two_qubit_gates, collision_time: see :class:`qbhw.routing.CompileOptions`.
     ``dephasing="none"`` runs and compares the model without its jumps (``qbhw.routing``)."""
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 2:
-        raise ValueError(f"bootstrap must be an integer >= 2, got {bootstrap!r}")
+        raise InputError("bootstrap", f"must be an integer >= 2, got {bootstrap!r}")
     if mitigation not in MITIGATION:
-        raise ValueError(f"mitigation must be one of {MITIGATION}, got {mitigation!r}")
+        raise InputError("mitigation", f"must be one of {MITIGATION}, got {mitigation!r}")
     if target not in execute.TARGETS:
-        raise ValueError(f"target must be one of {execute.TARGETS}, got {target!r}")
+        raise InputError("target", f"must be one of {execute.TARGETS}, got {target!r}")
     if mitigation != "none" and target == "aer-ideal":
-        raise ValueError("mitigation: the ideal simulator has no readout error; use mitigation='none'")
+        raise InputError("mitigation", "the ideal simulator has no readout error; use mitigation='none'")
     seeds = np.random.SeedSequence(seed).generate_state(3)
     realised = realised_model(model, dephasing)
     reference = evolve(realised, times, frame=circuit_frame(realised))  # before any circuit: truncation errors are free

@@ -99,6 +99,17 @@ class ExperimentSpec:
     sweep_values: tuple[float, ...] = ()
     source: str = ""
 
+    def inputs(self) -> tuple[Path, ...]:
+        """Files besides the experiment file that the model reads (a user module, operator
+        arrays), relative to :attr:`folder`; a run folder copies them so it resumes anywhere."""
+        if self.model_kind == registry.CUSTOM:
+            refs = [v for v in _strings(dict(self.model_params)) if v.split(":")[0].endswith((".npy", ".npz"))]
+            return tuple(dict.fromkeys(Path(r.split(":")[0]) for r in refs))
+        if ":" in self.model_kind:
+            module = Path(*self.model_kind.split(":")[0].split("."))
+            return tuple(p for p in (module.with_suffix(".py"), module) if (self.folder / p).exists())[:1]
+        return ()
+
     @property
     def folder(self) -> Path:
         """The experiment file's folder (user modules and operator files are found there)."""
@@ -128,6 +139,18 @@ class ExperimentSpec:
                 "compile": dict(self.compile_options), "options": dict(self.runtime_options),
                 **({"sweep": {"parameter": self.sweep_parameter, "values": list(self.sweep_values)}}
                    if self.sweep_parameter else {})}
+
+
+def _strings(value):
+    """Every string inside nested dicts and lists (operator file references of a custom model)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
 
 
 def _number(key: str, value, *, integer=False, minimum=None, strict_min=False) -> float | int:

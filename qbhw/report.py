@@ -1,13 +1,20 @@
 """Results on disk: results.json, PNG plots and a short Markdown report.
 
-results.json layout (top level): times; battery_energy and battery_ergotropy as
-{"value": [...], "stderr": [...]} (measured runs add "ci95": [[low, high], ...] and, for
-ergotropy, "bias"); reference (ideal model) and device_reference (noise-exact prediction,
-with "agreement" of the measured intervals) and decoherence_reference (Lindblad + T1/T2) as
-{"battery_energy": [...], "battery_ergotropy": [...]}; summary (steady state, charging time,
-power); target, backend, calibration_date, qubits, qubit_reason, program, spec, versions, seed.
+results.json layout (top level): schema_version (:data:`SCHEMA_VERSION`; files without it
+predate versioning); times; battery_energy and battery_ergotropy as {"value": [...],
+"stderr": [...]} (measured runs add "ci95": [[low, high], ...], optionally "interval" (what
+kind of interval that is, e.g. "95 % bootstrap interval") and, for ergotropy, "bias"), both
+from one physical estimate of the battery state; battery_energy_linear (optional, same
+layout): the unbiased linear-inversion energy, which may leave [0, E_max]; reference (ideal
+model on the time grid) and reference_curve (the same, densely in time); device_reference
+(noise-exact prediction, with "agreement" of the measured intervals) and
+decoherence_reference (Lindblad + T1/T2) as {"battery_energy": [...], "battery_ergotropy":
+[...]}; summary (steady state, charging time, power of the exact model); warnings (optional
+list of sentences, e.g. little signal left on the chosen qubits); target, backend,
+calibration_date, qubits, qubit_reason, program, spec, versions, seed.
+
 Every writer is atomic (temporary file + os.replace) so an interrupted run never leaves a
-half-written file behind.
+half-written file behind.  Readers accept results without the optional fields.
 """
 
 from __future__ import annotations
@@ -20,6 +27,12 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+
+#: Version of the results.json layout above (raise it when a field changes meaning).
+SCHEMA_VERSION = 1
+QUANTITIES = (("battery_energy", "E_B"), ("battery_ergotropy", "ergotropy"))
+DEFAULT_INTERVAL = "95 % bootstrap interval"
+STDERR_INTERVAL = "+- 1 standard error"
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -52,6 +65,11 @@ def write_json(path: Path, obj) -> None:
     atomic_write_text(path, json.dumps(_jsonable(obj), indent=1) + "\n")
 
 
+def write_results(path: Path, results: dict) -> None:
+    """results.json: ``results`` with ``schema_version`` first."""
+    write_json(path, {"schema_version": SCHEMA_VERSION, **{k: v for k, v in results.items() if k != "schema_version"}})
+
+
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for pkg in ("qbhw", "qiskit", "qiskit-aer", "qiskit-ibm-runtime", "numpy", "scipy"):
@@ -62,52 +80,111 @@ def versions() -> dict[str, str]:
     return out
 
 
-def plot_charging(path: Path, results: dict) -> None:
-    """E_B(t) and ergotropy(t): measured points with error bars over the reference curves."""
+def source(results: dict) -> str:
+    """Where the data points come from, in words: only the "ibm" target is measured."""
+    backend = results.get("backend")
+    return {"reference": "exact model (no sampling)",
+            "aer-ideal": "emulated (ideal simulator)",
+            "aer-noisy": f"emulated ({backend} noise model)",
+            "fake-local": f"emulated (qiskit-ibm-runtime local mode, {backend})",
+            "ibm": f"measured on {backend}"}.get(results.get("target"), f"run on {backend}")
+
+
+def interval(results: dict, key: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """(low, high, label) of the error bars of ``results[key]``: its "ci95" interval (labelled
+    by the results' "interval" field), or value +- stderr where no interval was stored."""
+    quantity = results[key]
+    value = np.asarray(quantity["value"], dtype=float)
+    if quantity.get("ci95") is not None:
+        ci = np.asarray(quantity["ci95"], dtype=float)
+        return ci[:, 0], ci[:, 1], results.get("interval") or DEFAULT_INTERVAL
+    err = np.asarray(quantity["stderr"], dtype=float)
+    return value - err, value + err, STDERR_INTERVAL
+
+
+def _short(label: str) -> str:
+    """A legend-sized interval label: the part before the first comma."""
+    return label.split(",")[0]
+
+
+def title(results: dict) -> str:
+    kind = (results.get("spec", {}).get("model") or {}).get("kind") or "qbhw experiment"
+    if not results.get("measured", False):
+        return f"{kind}: exact charging curves"
+    return f"{kind}: {source(results)} vs exact model"
+
+
+def warnings(results: dict) -> list[str]:
+    return [str(w) for w in results.get("warnings") or []]
+
+
+def _exact_curve(results: dict) -> dict:
+    """The exact model densely in time (reference_curve), else on the run's time grid."""
+    return results.get("reference_curve") or {"times": results["times"], **results.get("reference", {})}
+
+
+def _save(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fd, tmp = tempfile.mkstemp(dir=Path(path).parent, prefix=f".{Path(path).name}.", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=120)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    finally:
+        plt.close(fig)
+
+
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _error_bars(ax, results: dict, key: str, *, legend: bool = True, **style) -> None:
+    """The run's points of ``key`` with their intervals, labelled by source and interval kind."""
     t = np.asarray(results["times"], dtype=float)
+    value = np.asarray(results[key]["value"], dtype=float)
+    low, high, kind = interval(results, key)
+    yerr = np.clip(np.stack([value - low, high - value]), 0, None)
+    ax.errorbar(t, value, yerr=yerr, fmt="o", ms=4, capsize=2,
+                label=f"{source(results)}, {_short(kind)}" if legend else "_nolegend_", **style)
+
+
+def plot_charging(path: Path, results: dict) -> None:
+    """E_B(t) and ergotropy(t): the run's points with their labelled intervals over the exact
+    curve (dense in time) and, on devices, the device references."""
+    plt = _pyplot()
+    t = np.asarray(results["times"], dtype=float)
+    curve = _exact_curve(results)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharex=True)
-    for ax, key, label in zip(axes, ("battery_energy", "battery_ergotropy"),
-                              (r"$E_B(t)/\omega_B$", r"ergotropy $W_B(t)/\omega_B$")):
-        curve = results.get("reference_curve") or {"times": t, **results.get("reference", {})}
+    for ax, (key, _), label in zip(axes, QUANTITIES, (r"$E_B(t)/\omega_B$", r"ergotropy $W_B(t)/\omega_B$")):
         if curve.get(key) is not None:
-            ax.plot(curve["times"], curve[key], "-", color="k", lw=1.5, label="exact Lindblad (ideal model)")
+            ax.plot(curve["times"], curve[key], "-", color="k", lw=1.5, label="exact model (no device noise)")
         steady = results.get("summary", {}).get(f"steady_{key}")
         if steady is not None:
             ax.axhline(steady, color="gray", ls=":", lw=1, label="long-time limit")
         dev = (results.get("device_reference") or {}).get(key)
         if dev is not None:
-            ax.plot(t, dev, "--", color="tab:orange", lw=1.5, label="device noise model, exact (a)")
+            ax.plot(t, dev, "--s", color="tab:orange", lw=1.2, ms=3, label="device noise model, exact (a), at the run's times")
         deco = (results.get("decoherence_reference") or {}).get(key)
         if deco is not None:
-            ax.plot(t, deco, ":", color="tab:green", lw=1.5, label="Lindblad + qubit T1/T2 (b)")
-        meas = results.get(key)
-        if meas is not None and results.get("measured", False):
-            value = np.asarray(meas["value"], dtype=float)
-            if meas.get("ci95") is not None:  # asymmetric 95 % bootstrap intervals
-                ci = np.asarray(meas["ci95"], dtype=float)
-                yerr = np.clip(np.stack([value - ci[:, 0], ci[:, 1] - value]), 0, None)
-            else:
-                yerr = meas["stderr"]
-            ax.errorbar(t, value, yerr=yerr, fmt="o", ms=4, capsize=2, color="tab:blue",
-                        label=f"measured, 95 % CI ({results.get('backend', '')})")
+            ax.plot(t, deco, ":^", color="tab:green", lw=1.2, ms=3, label="Lindblad + qubit T1/T2 (b), at the run's times")
+        if results.get(key) is not None and results.get("measured", False):
+            _error_bars(ax, results, key, color="tab:blue")
         ax.set_xlabel(r"time $t\,\omega_B$")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8, loc="lower right")
-    title = results.get("title", "")
-    if title:
-        fig.suptitle(title, fontsize=10)
+    fig.suptitle(title(results), fontsize=10)
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(dir=Path(path).parent, suffix=".png")
-    os.close(fd)
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, path)
+    _save(fig, path)
 
 
 def summary_lines(results: dict) -> list[str]:
@@ -115,54 +192,88 @@ def summary_lines(results: dict) -> list[str]:
     lines = []
     agreement = (results.get("device_reference") or {}).get("agreement")
     if agreement:
-        for key, name in (("battery_ergotropy", "ergotropy"), ("battery_energy", "E_B")):
+        for key, name in reversed(QUANTITIES):
             a = agreement[key]
-            lines.append(f"{name}: noise-exact device reference inside the 95 % bootstrap interval at "
+            lines.append(f"{name}: noise-exact device reference inside the {_short(interval(results, key)[2])} at "
                          f"{a['inside']}/{a['points']} time points")
     if s.get("steady_battery_energy") is not None:
         lines.append(f"exact model: E_B(inf) = {s['steady_battery_energy']:.6f}   ergotropy(inf) = "
                      f"{s['steady_battery_ergotropy']:.6f}   (long-time limit from the initial state)")
+    if s.get("steady_state_note"):
+        lines.append(f"exact model: no long-time limit reported ({s['steady_state_note']})")
     if s.get("charging_time") is not None:
         lines.append(f"exact model: charging time tau(n={s['charging_n']:g}) = {s['charging_time']:.4f}   "
                      f"slowest E_B relaxation rate = {s['energy_relaxation_rate']:.5f}")
     if s.get("max_average_power") is not None:
         lines.append(f"exact model: max average power = {s['max_average_power']:.5f} at t = "
-                     f"{s['max_average_power_time']:.4f}")
+                     f"{s['max_average_power_time']:.4f}"
+                     + (f" ({s['max_average_power_note']})" if s.get("max_average_power_note") else ""))
     return lines
 
 
-def table(results: dict, rows: int = 11) -> str:
-    t = np.asarray(results["times"])
-    idx = np.unique(np.linspace(0, t.size - 1, min(rows, t.size)).round().astype(int))
-    e, w = results["battery_energy"], results["battery_ergotropy"]
+def _rows(n: int, rows: int | None) -> np.ndarray:
+    if rows is None or n <= rows:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, rows).round().astype(int))
+
+
+def table(results: dict, rows: int | None = None, *, linear: bool = False) -> str:
+    """Fixed-width table of every time point (``rows``: at most that many, evenly spaced, with a
+    line saying so).  Measured runs show each quantity with the interval of the plot's error
+    bars; ``linear`` adds the unbiased linear-inversion energy where the results have it."""
+    t = np.asarray(results["times"], dtype=float)
+    idx = _rows(t.size, rows)
     ref = results.get("reference", {})
     if not results.get("measured", False):
         head = f"{'t':>8} {'E_B (exact)':>12} {'ergotropy (exact)':>18}"
-        return "\n".join([head, "-" * len(head)] + [
-            f"{t[i]:8.3f} {ref['battery_energy'][i]:12.5f} {ref['battery_ergotropy'][i]:18.5f}" for i in idx])
+        body = [f"{t[i]:8.3f} {_num(ref['battery_energy'][i], 12, 5)} {_num(ref['battery_ergotropy'][i], 18, 5)}"
+                for i in idx]
+        return "\n".join([head, "-" * len(head), *body, *_skipped(idx.size, t.size)])
+    quantities = list(QUANTITIES)
+    if linear and results.get("battery_energy_linear") is not None:
+        quantities.append(("battery_energy_linear", "E_B linear"))
     dev = results.get("device_reference") or {}
-    head = f"{'t':>8} {'E_B':>10} {'+-':>8} {'ergotropy':>10} {'+-':>8} {'E_B ideal':>10} {'erg ideal':>10}"
-    if dev:
-        head += f" {'E_B dev':>10} {'erg dev':>10}"
-    out = [head, "-" * len(head)]
+    head = f"{'t':>8}" + "".join(f" {name:>10} {'interval':>18}" for _, name in quantities)
+    head += f" {'E_B exact':>10} {'erg exact':>10}" + (f" {'E_B dev':>10} {'erg dev':>10}" if dev else "")
+    bounds = [interval(results, key) for key, _ in quantities]
+    body = []
     for i in idx:
-        line = (f"{t[i]:8.3f} {e['value'][i]:10.5f} {e['stderr'][i]:8.5f} {w['value'][i]:10.5f} "
-                f"{w['stderr'][i]:8.5f} {ref['battery_energy'][i]:10.5f} {ref['battery_ergotropy'][i]:10.5f}")
+        line = f"{t[i]:8.3f}" + "".join(f" {_num(results[key]['value'][i], 10, 5)} {_bracket(lo[i], hi[i]):>18}"
+                                        for (key, _), (lo, hi, _) in zip(quantities, bounds))
+        line += f" {_num(ref['battery_energy'][i], 10, 5)} {_num(ref['battery_ergotropy'][i], 10, 5)}"
         if dev:
-            line += f" {dev['battery_energy'][i]:10.5f} {dev['battery_ergotropy'][i]:10.5f}"
-        out.append(line)
-    return "\n".join(out)
+            line += f" {_num(dev['battery_energy'][i], 10, 5)} {_num(dev['battery_ergotropy'][i], 10, 5)}"
+        body.append(line)
+    kinds = sorted({kind for _, _, kind in bounds})
+    note = (f"{source(results)}; interval = {' / '.join(kinds)}; exact = "
+            f"{(results.get('reference') or {}).get('model') or 'ideal model'}" + ("; dev = device noise model, exact" if dev else ""))
+    return "\n".join([note, head, "-" * len(head), *body, *_skipped(idx.size, t.size)])
+
+
+def _num(x, width: int, decimals: int) -> str:
+    """Fixed-point, without the "-0.00000" of round-off below the last decimal."""
+    return f"{round(float(x), decimals) + 0.0:{width}.{decimals}f}"
+
+
+def _bracket(low, high) -> str:
+    return f"[{_num(low, 0, 4)}, {_num(high, 0, 4)}]"
+
+
+def _skipped(shown: int, total: int) -> list[str]:
+    return [] if shown == total else [f"(showing {shown} of {total} time points; all are in results.json and report.md)"]
 
 
 def markdown(results: dict) -> str:
     spec = results.get("spec", {})
     model = spec.get("model", {})
-    lines = [f"# {results.get('title', 'qbhw experiment')}", "",
-             f"- model: `{model.get('kind')}` with " + ", ".join(f"{k} = {v}" for k, v in model.items() if k != "kind"),
-             f"- target: `{results.get('target', results.get('backend'))}` on `{results.get('backend')}`"
-             + (f" (calibration {results.get('calibration_date')})" if results.get("calibration_date") else "")
-             + f", seed {results.get('seed')}",
-             f"- software: " + ", ".join(f"{k} {v}" for k, v in results.get("versions", {}).items()), ""]
+    lines = [f"# {title(results)}", ""]
+    lines += [f"- **warning**: {w}" for w in warnings(results)]
+    lines += [f"- model: `{model.get('kind')}` with " + ", ".join(f"{k} = {v}" for k, v in model.items() if k != "kind"),
+              f"- data: {source(results)}",
+              f"- target: `{results.get('target', results.get('backend'))}` on `{results.get('backend')}`"
+              + (f" (calibration {results.get('calibration_date')})" if results.get("calibration_date") else "")
+              + f", seed {results.get('seed')}",
+              f"- software: " + ", ".join(f"{k} {v}" for k, v in results.get("versions", {}).items()), ""]
     if results.get("qubits"):
         lines.append(f"- qubits {results['qubits']}: {results.get('qubit_reason', '')}")
     prog = results.get("program")
@@ -183,23 +294,41 @@ def markdown(results: dict) -> str:
             f"{name.upper()} {row['two_qubit_gates']} two-qubit + {row['one_qubit_gates']} one-qubit gates, "
             f"{row['duration'] * 1e6:.1f} us, expected gate error {row['gate_error']:.3f}"
             for name, row in last.items()) + " (`fractional = true` in [run] compiles with RZZ)")
+    if (results.get("reference") or {}).get("model"):
+        lines.append(f"- exact reference: {results['reference']['model']}")
+    cutoff = results.get("cutoff")
+    if cutoff:
+        lines.append(f"- oscillator cutoff n_max = {cutoff['n_max']}, chosen automatically: truncation error "
+                     f"{cutoff['error']:.1e} ({cutoff.get('measure', 'measured')}) against n_max = "
+                     f"{cutoff['reference_n_max']}, tolerance {cutoff['tolerance']:g}")
     if results.get("measured"):
-        lines.append("- ergotropy is biased upwards near passive states (bootstrap bias in results.json); "
-                     "error bars are 95 % bias-corrected bootstrap intervals over realizations and shots")
+        kinds = " / ".join(sorted({interval(results, key)[2] for key, _ in QUANTITIES}))
+        lines.append(f"- error bars (plot) and intervals (table): {kinds}")
+        if results["battery_ergotropy"].get("bias") is not None:
+            lines.append("- ergotropy is biased upwards near passive states (bootstrap bias in results.json)")
+        if results.get("battery_energy_linear") is not None:
+            lines.append("- E_B and ergotropy come from one physical estimate of the battery state; "
+                         "\"E_B linear\" is the unbiased linear-inversion energy (it may leave [0, E_max])")
     lines += [f"- {line}" for line in summary_lines(results)]
-    lines += ["", "![charging curves](charging.png)", "", "```", table(results), "```", ""]
+    lines += ["", "![charging curves](charging.png)", "", "```", table(results, linear=True), "```", ""]
     return "\n".join(lines)
 
 
 def write_all(out_dir: Path, results: dict) -> None:
+    """charging.png, report.md and, last, results.json: its presence marks a complete run."""
     out_dir = Path(out_dir)
-    write_json(out_dir / "results.json", results)
     plot_charging(out_dir / "charging.png", results)
     atomic_write_text(out_dir / "report.md", markdown(results))
+    write_results(out_dir / "results.json", results)
 
 
 def load_results(out_dir: Path) -> dict:
-    return load_json(Path(out_dir) / "results.json")
+    path = Path(out_dir) / "results.json"
+    results = load_json(path)
+    if results.get("schema_version", 0) > SCHEMA_VERSION:
+        raise ValueError(f"{path}: results schema version {results['schema_version']} is newer than this qbhw "
+                         f"reads ({SCHEMA_VERSION}); upgrade qbhw")
+    return results
 
 
 def load_json(path: Path) -> dict:
@@ -217,9 +346,11 @@ def sweep_row(value: float, results: dict) -> dict:
     t = np.asarray(results["times"], dtype=float)
     e = np.asarray(results["battery_energy"]["value"], dtype=float)
     w = np.asarray(results["battery_ergotropy"]["value"], dtype=float)
+    low, high, kind = interval(results, "battery_ergotropy")
     i = int(np.argmax(w))
     row = {"value": value, "final_battery_energy": e[-1], "final_battery_energy_stderr": results["battery_energy"]["stderr"][-1],
            "final_battery_ergotropy": w[-1], "final_battery_ergotropy_stderr": results["battery_ergotropy"]["stderr"][-1],
+           "final_battery_ergotropy_interval": [low[-1], high[-1]], "interval": kind,
            "max_battery_ergotropy": w[i], "max_battery_ergotropy_time": t[i],
            "reference_final_battery_ergotropy": results["reference"]["battery_ergotropy"][-1],
            **{f"reference_{k}": results["summary"].get(k)
@@ -231,29 +362,41 @@ def sweep_row(value: float, results: dict) -> dict:
 
 
 def write_sweep(folder: Path, parameter: str, runs) -> None:
-    """sweep.json (one row per value, from each sub-run's results.json) and sweep.png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = [sweep_row(v, load_results(sub)) for v, sub in runs]
-    write_json(Path(folder) / "sweep.json", {"parameter": parameter, "runs": rows,
-                                             "folders": [str(Path(sub).name) for _, sub in runs]})
+    """sweep.png: E_B(t) and ergotropy(t) of every value (exact curves dense in time, the run's
+    points with their intervals) and the last-time ergotropy against the parameter; then
+    sweep.json (one row per value, from each sub-run's results.json; it marks a complete sweep)."""
+    plt = _pyplot()
+    loaded = [(v, load_results(sub)) for v, sub in runs]
+    rows = [sweep_row(v, r) for v, r in loaded]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+    colours = plt.cm.viridis(np.linspace(0, 0.9, len(loaded)))
+    for n, ((value, results), colour) in enumerate(zip(loaded, colours)):
+        curve = _exact_curve(results)
+        for ax, (key, _) in zip(axes[:2], QUANTITIES):
+            ax.plot(curve["times"], curve[key], "-", color=colour, lw=1.2, label=f"{parameter} = {value:g}")
+            if results.get("measured", False):
+                _error_bars(ax, results, key, legend=n == 0, color=colour)
+    for ax, label in zip(axes[:2], (r"$E_B(t)/\omega_B$", r"ergotropy $W_B(t)/\omega_B$")):
+        ax.set_xlabel(r"time $t\,\omega_B$")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7, title="lines: exact model", title_fontsize=7)
     x = np.array([r["value"] for r in rows], dtype=float)
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    ax.errorbar(x, [r["final_battery_ergotropy"] for r in rows], yerr=[r["final_battery_ergotropy_stderr"] for r in rows],
-                fmt="o", capsize=2, label="ergotropy at the last time")
-    ax.plot(x, [r["reference_final_battery_ergotropy"] for r in rows], "k-", label="exact (ideal model)")
+    ax = axes[2]
+    if loaded[0][1].get("measured", False):
+        w = np.array([r["final_battery_ergotropy"] for r in rows], dtype=float)
+        ci = np.array([r["final_battery_ergotropy_interval"] for r in rows], dtype=float)
+        ax.errorbar(x, w, yerr=np.clip(np.stack([w - ci[:, 0], ci[:, 1] - w]), 0, None), fmt="o", capsize=2,
+                    label=f"{source(loaded[0][1])}, {_short(rows[0]['interval'])}")
+    # exact values at the swept values only (markers, no line: nothing was computed in between)
+    ax.plot(x, [r["reference_final_battery_ergotropy"] for r in rows], "kx", ms=7, label="exact model (at the swept values)")
     ax.set_xlabel(parameter)
-    ax.set_ylabel(r"ergotropy $/\omega_B$")
+    ax.set_ylabel(r"ergotropy at the last time $/\omega_B$")
     if np.all(x > 0) and x.max() / x.min() > 20:
         ax.set_xscale("log")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(dir=Path(folder), suffix=".png")
-    os.close(fd)
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, Path(folder) / "sweep.png")
+    _save(fig, Path(folder) / "sweep.png")
+    write_json(Path(folder) / "sweep.json", {"parameter": parameter, "runs": rows,
+                                             "folders": [str(Path(sub).name) for _, sub in runs]})

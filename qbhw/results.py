@@ -28,8 +28,9 @@ from .routing import CompileOptions, compile_model, realised_model
 DENSE = 401  # points of the exact curve drawn and used for the exact maximum average power
 COMPILE_KEYS = ("order", "accuracy", "max_step", "collective_encoding", "max_two_qubit_gates", "collision_time")
 #: argument names of the layers below -> experiment-file keys, for errors found there
-FILE_KEYS = {"realizations": "run.realizations", "times": "times", "dephasing": "run.dephasing",
-             "shots": "run.shots", "n_max": "model.n_max", **{k: f"compile.{k}" for k in COMPILE_KEYS}}
+FILE_KEYS = {"times": "times", "n_max": "model.n_max", **{k: f"compile.{k}" for k in COMPILE_KEYS},
+             **{k: f"run.{k}" for k in ("realizations", "dephasing", "shots", "bootstrap", "mitigation", "target",
+                                         "qubits", "fractional", "backend")}}
 
 
 def file_key_error(err: InputError) -> InputError:
@@ -51,6 +52,14 @@ def resolve_model(spec: ExperimentSpec):
     tolerance = dict(spec.compile_options).get("cutoff_tolerance", 1e-3)
     cutoff = resolve_cutoff(lambda n_max: spec.build_model(n_max=n_max), spec.times, tolerance=tolerance)
     return spec.build_model(n_max=cutoff.n_max), cutoff
+
+
+def battery_energy_max(model) -> float:
+    """Largest battery energy: the top of H_B's full spectrum (``battery_levels`` when the model
+    stores the battery in a reduced representation)."""
+    if model.battery_levels is not None:
+        return float(np.max(model.battery_levels[0]))
+    return float(np.linalg.eigvalsh(np.asarray(model.h_battery))[-1])
 
 
 def _summary(model, times, n):
@@ -152,7 +161,6 @@ def _run_spec(spec, jobs, progress, confirm, backend) -> dict:
     summary, fine = _summary(realised, times, spec.charging_n)
     dropped = realised is not model
     results = {
-        "title": f"{spec.model_kind}: " + ("measured vs exact charging curves" if measured else "exact charging curves"),
         "times": times,
         "measured": measured,
         "reference": {"battery_energy": traj.battery_energy, "battery_ergotropy": traj.battery_ergotropy,
@@ -162,6 +170,7 @@ def _run_spec(spec, jobs, progress, confirm, backend) -> dict:
         "reference_curve": {"times": fine.times, "battery_energy": fine.battery_energy,
                             "battery_ergotropy": fine.battery_ergotropy},
         "summary": summary,
+        "battery_energy_max": battery_energy_max(model),
         "cutoff": None if cutoff is None else asdict(cutoff),
         "seed": spec.seed,
         "spec": spec.to_dict(),

@@ -45,7 +45,7 @@ DD_SEQUENCES = ("XX", "XpXm", "XY4")
 
 
 class IBMAccountError(RuntimeError):
-    """No usable IBM Quantum account (one-line message saying how to provide one)."""
+    """No usable IBM Quantum account or backend (one-line message naming what to fix)."""
 
 
 def sampler_class(kind: str = "executor"):
@@ -116,20 +116,78 @@ def connect(backend_name: str, *, channel: str | None = None, instance: str | No
             fractional: bool = False):
     """The ``IBMBackend`` called ``backend_name`` through ``QiskitRuntimeService`` built from a
     saved account (``name`` selects one) or the ``QISKIT_IBM_TOKEN`` / ``QISKIT_IBM_INSTANCE``
-    environment variables; ``fractional`` opens it with ``use_fractional_gates=True`` (RZZ, RX
-    on Heron).  Raises :class:`IBMAccountError` (one line) without an account."""
-    from qiskit_ibm_runtime import QiskitRuntimeService
-    from qiskit_ibm_runtime.accounts import AccountNotFoundError
+    environment variables (which the client prefers to the saved default account);
+    ``fractional`` opens it with ``use_fractional_gates=True`` (RZZ, RX on Heron).
 
-    kwargs = {k: v for k, v in {"channel": channel, "instance": instance, "name": name}.items() if v is not None}
+    Raises :class:`IBMAccountError`, one line naming what to fix, when there is no account,
+    its instance is not a CRN or name (checked locally, before any request), the service
+    refuses it or cannot be reached (the client's own errors, after its own retries), or the
+    backend is not available to it.  The token never appears in a message."""
+    import requests
+    from qiskit.exceptions import QiskitError
+    from qiskit.providers.exceptions import QiskitBackendNotFoundError
+    from qiskit_ibm_runtime import QiskitRuntimeService
+    from qiskit_ibm_runtime.accounts import AccountManager, AccountNotFoundError
+
+    source, fix = _account_source(name)
     try:
-        service = QiskitRuntimeService(**kwargs)
+        account = AccountManager.get(name=name, channel=channel)  # local: environment or file
     except AccountNotFoundError:
+        if name is not None:
+            raise IBMAccountError(f"{source}: no such saved account; save it with "
+                                  f"QiskitRuntimeService.save_account(token=..., instance=..., name={name!r})") from None
         raise IBMAccountError(
             "no IBM Quantum account: set QISKIT_IBM_TOKEN (and QISKIT_IBM_INSTANCE) or run "
             "QiskitRuntimeService.save_account(token=..., instance=...) once"
         ) from None
-    return service.backend(backend_name, use_fractional_gates=True) if fractional else service.backend(backend_name)
+    except (QiskitError, ValueError, OSError) as err:
+        raise IBMAccountError(f"{source}: cannot be read ({_one_line(err, None)}); {fix}") from None
+    token = getattr(account, "token", None)
+    _check_instance(instance if instance is not None else account.instance,
+                    "instance" if instance is not None else ("QISKIT_IBM_INSTANCE" if source == "QISKIT_IBM_TOKEN"
+                                                             else f"the instance of {source}"))
+    kwargs = {k: v for k, v in {"channel": channel, "instance": instance, "name": name}.items() if v is not None}
+    try:
+        service = QiskitRuntimeService(**kwargs)
+        return service.backend(backend_name, use_fractional_gates=True) if fractional else service.backend(backend_name)
+    except QiskitBackendNotFoundError:
+        raise IBMAccountError(f"run.backend: {backend_name!r} is not available to the account from {source} "
+                              "(QiskitRuntimeService().backends() lists those that are)") from None
+    except (QiskitError, requests.RequestException) as err:
+        raise IBMAccountError(f"{source}: IBM Quantum refused the account or could not be reached "
+                              f"({_one_line(err, token)}); {fix}") from None
+
+
+def _account_source(name: str | None) -> tuple[str, str]:
+    """(where the client takes the account from, what to check), in the client's order."""
+    import os
+
+    if name is not None:
+        return f"saved account {name!r}", "check it with QiskitRuntimeService.saved_accounts() and the network"
+    if os.environ.get("QISKIT_IBM_TOKEN"):
+        return "QISKIT_IBM_TOKEN", "check QISKIT_IBM_TOKEN (an IBM Cloud API key), QISKIT_IBM_INSTANCE and the network"
+    return ("the saved default account", "check it with QiskitRuntimeService.saved_accounts() "
+            "(or set QISKIT_IBM_TOKEN) and the network")
+
+
+#: Fields of an IBM Cloud resource name: crn:v1:bluemix:public:quantum-computing:<region>:a/<account>:<instance>::
+CRN_FIELDS = 10
+
+
+def _check_instance(instance: str | None, key: str) -> None:
+    """A CRN must have its ten fields (the client fails on fewer with an AttributeError);
+    anything else is an instance name, resolved by the service."""
+    if not instance or instance == "auto" or not instance.startswith("crn:"):
+        return
+    fields = instance.split(":")
+    if len(fields) != CRN_FIELDS or not fields[5] or not fields[7]:
+        raise IBMAccountError(f"{key}: {instance!r} is not an instance CRN (crn:v1:bluemix:public:quantum-computing:"
+                              "<region>:a/<account>:<instance id>::); give the CRN or the instance name")
+
+
+def _one_line(err: Exception, secret: str | None) -> str:
+    text = (str(err).strip().splitlines() or [type(err).__name__])[0].strip("'\" ")
+    return text.replace(secret, "***") if secret else text
 
 
 def to_submission(circuit, target):

@@ -11,7 +11,6 @@ constructor; the constructors' own range checks name the argument.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import sys
 from collections.abc import Callable, Mapping
@@ -89,21 +88,38 @@ def parameters(build: Callable) -> dict[str, Parameter]:
     return out
 
 
+def _import(module_name: str, folder: Path | None):
+    """The module: a file beside the experiment file (loaded from that file, afresh, so two
+    experiments' modules of one name never mix), else an importable module."""
+    import importlib.util
+
+    path = None if folder is None else Path(folder, *module_name.split(".")).with_suffix(".py")
+    if path is not None and path.is_file():
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        added = str(path.parent) not in sys.path
+        if added:
+            sys.path.insert(0, str(path.parent))  # its own sibling imports
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            if added:
+                sys.path.remove(str(path.parent))
+        return module
+    return importlib.import_module(module_name)
+
+
 def user_constructor(kind: str, folder: Path | None = None) -> Callable[..., Model]:
     """The function named by ``"module:function"`` (the module is looked up in ``folder`` first)."""
     module_name, _, func = kind.partition(":")
     if not module_name or not func:
         raise InputError("model.kind", f"expected one of {', '.join(KINDS)}, {CUSTOM!r}, or 'module:function', got {kind!r}")
-    added = folder is not None and str(folder) not in sys.path
-    if added:
-        sys.path.insert(0, str(folder))
     try:
-        module = importlib.import_module(module_name)
+        module = _import(module_name, folder)
     except ImportError as err:
         raise InputError("model.kind", f"cannot import module {module_name!r} ({err})") from None
-    finally:
-        if added:
-            sys.path.remove(str(folder))
+    except Exception as err:  # the user's module failed while loading: say where
+        raise InputError("model.kind", f"module {module_name!r} failed to load: {type(err).__name__}: {err}") from None
     build = getattr(module, func, None)
     if not callable(build):
         raise InputError("model.kind", f"module {module_name!r} has no function {func!r}")
