@@ -1,5 +1,6 @@
 """Fractional RZZ gates on Heron snapshots: the gate set, the angle range, equivalence with
-the CZ compilation, the cost/error comparison, and a noisy run against its device reference."""
+the CZ compilation, the cost/error comparison, and a noisy run's estimator against its device
+reference."""
 
 from dataclasses import replace
 
@@ -79,7 +80,10 @@ def test_comparison_reports_both_gate_sets_per_time():
         assert rzz.gate_error < cz.gate_error
 
 
-def test_fractional_noisy_run_matches_its_device_reference():
+def test_fractional_noisy_run_estimator_consistency():
+    """An estimator and sampling check, not an independent one: the sampled points and the
+    device reference come from the same probabilities (tests/test_execute_independent.py
+    checks those against independent simulations)."""
     r = run_experiment(tls_pair(1.0, 0.5, 1.0), np.linspace(0, 6, 7), realizations=40, shots=16000, target="aer-noisy",
                        backend=FEZ, seed=3, fractional=True, bootstrap=100)
     assert r.metadata["fractional"] is True

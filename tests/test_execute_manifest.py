@@ -1,5 +1,6 @@
 """Job manifests: written before submission, atomic files, resume without re-execution,
-retries for transient errors only, no credentials."""
+retries for transient errors only, no credentials; and the shots every PUB runs with, on
+every executor, as the manifest records them."""
 
 import json
 from collections import Counter
@@ -10,15 +11,13 @@ import pytest
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 
+from qbhw import execute
 from qbhw.calibration import load
-from qbhw.execute.manifest import (
-    LocalNoisyExecutor,
-    PermanentSubmissionError,
-    load_results,
-    resume,
-    run_with_manifest,
-)
+from qbhw.compile import compile_program
+from qbhw.execute.executors import LocalNoisyExecutor
+from qbhw.execute.manifest import PermanentSubmissionError, load_results, resume, run_with_manifest
 from qbhw.execute.noisy import prepare_pubs
+from qbhw.models import tls_pair
 
 CAL = Path(__file__).resolve().parents[1] / "calibrations"
 FEZ = load(CAL / "fake_fez-2025-02-26.json")
@@ -128,3 +127,96 @@ def test_no_credentials_and_no_foreign_runs(tmp_path):
     assert "token" not in text.lower()
     with pytest.raises(ValueError, match="different run"):
         run_with_manifest(tmp_path, _pubs(3), ex, shots=SHOTS, seed=1)
+
+
+# --- shots per PUB: every (time, basis) gets the documented total, on every executor ---------
+
+MODEL = tls_pair(1.0, 0.5, 1.41)
+TOTAL = 400
+
+
+def _program(dephasing="kicks"):
+    """t = 0 (one circuit, no parameters) and t = 0.5 (4 realizations: 4 rows, or 4 circuits)."""
+    return compile_program(MODEL, [0.0, 0.5], dephasing=dephasing, realizations=4, seed=1)
+
+
+def _totals(program, counts) -> Counter:
+    totals = Counter()
+    for info, c in zip(program.info, counts):
+        totals[(info.time, info.basis)] += int(c.sum())
+    return totals
+
+
+def _manifest_totals(program, directory) -> Counter:
+    totals = Counter()
+    for info, pub in zip(program.info, json.loads((Path(directory) / "manifest.json").read_text())["pubs"]):
+        totals[(info.time, info.basis)] += pub["shots"] * pub["num_values"]
+    return totals
+
+
+@pytest.mark.parametrize("target", ["aer-ideal", "aer-noisy"])
+@pytest.mark.parametrize("dephasing", ["kicks", "flips", "mcm"])
+def test_every_time_and_basis_gets_the_total_shots(target, dephasing, tmp_path):
+    """A PUB with one parameter row (t = 0) gets all the shots, M rows or "mcm"'s M circuits
+    shots/M each; the manifest records them.  Regression: t = 0 got shots / realizations."""
+    program = _program(dephasing)
+    device = {"backend": FEZ, "directory": tmp_path} if target == "aer-noisy" else {}
+    result = execute.run(program, target=target, shots=TOTAL, seed=1, **device)
+    assert set(_totals(program, result.counts).values()) == {TOTAL}
+    assert all(c.shape[0] == 1 for info, c in zip(program.info, result.counts) if info.time == 0)
+    assert result.metadata["shots"] == TOTAL
+    if device:
+        assert set(_manifest_totals(program, tmp_path).values()) == {TOTAL}
+
+
+def test_fake_local_runs_every_pub_with_its_shots():
+    """qiskit-ibm-runtime's local mode (executor Sampler, a small fake backend), whose jobs
+    must hold PUBs of one shot count: jobs are cut where the shots change."""
+    program = _program()
+    result = execute.run(program, target="fake-local", backend="fake_manila_v2", shots=TOTAL, seed=1)
+    assert set(_totals(program, result.counts).values()) == {TOTAL}
+
+
+class RecordingSampler:
+    """Stands for the runtime's executor Sampler on IBM hardware: records each job's PUBs,
+    refuses a job with mixed shots as the real one does, and runs it on ideal Aer."""
+
+    jobs: list = []
+
+    def __init__(self, mode, options):
+        self.options = options
+
+    def run(self, pubs, dry_run=False):
+        from qiskit_aer.primitives import SamplerV2
+
+        if len({pub[2] for pub in pubs}) != 1:
+            raise ValueError("All pubs must have the same number of shots")
+        RecordingSampler.jobs.append(pubs)
+        return SamplerV2(seed=3).run(pubs)
+
+
+def test_ibm_jobs_carry_every_pubs_shots(tmp_path, monkeypatch):
+    """The IBM path without a network: the submitted PUB tuples carry their own shots, jobs
+    hold one shot count each, and the manifest records every PUB's shots."""
+    from dataclasses import replace
+
+    from qbhw.calibration import full_target
+
+    class Hardware:
+        name = "ibm_stub"
+        target = full_target(FEZ)
+
+    class NoBatch:
+        def close(self):
+            pass
+
+    monkeypatch.setattr("qbhw.execute.runtime.sampler_class", lambda kind: RecordingSampler)
+    monkeypatch.setattr("qbhw.execute.executors.open_batch", lambda dev: NoBatch())
+    RecordingSampler.jobs = []
+    program = _program()
+    placed = execute.prepare(program, execute.device("aer-noisy", FEZ))
+    hardware = replace(placed, device=execute.Device("ibm", FEZ, Hardware()))
+    result = execute.run_prepared(program, hardware, shots=TOTAL, seed=1, directory=tmp_path, confirm=True)
+    assert [[pub[2] for pub in job] for job in RecordingSampler.jobs] == [[TOTAL] * 3, [TOTAL // 4] * 3]
+    assert set(_totals(program, result.counts).values()) == {TOTAL}
+    assert set(_manifest_totals(program, tmp_path).values()) == {TOTAL}

@@ -19,7 +19,7 @@ from qbhw import execute, run_experiment
 from qbhw.calibration import find, load, snapshot_backend
 from qbhw.calibration.snapshot import to_dict
 from qbhw.compile import compile_program
-from qbhw.execute.manifest import LocalNoisyExecutor
+from qbhw.execute.executors import LocalNoisyExecutor
 from qbhw.models import tls_pair
 from qbhw.execute.noisy import sample_isa_pubs
 
@@ -113,7 +113,7 @@ class Interrupting(LocalNoisyExecutor):
 
 
 def test_interrupted_run_resumes_to_identical_results_without_rerunning(tmp_path, monkeypatch):
-    monkeypatch.setattr("qbhw.execute.targets._executor",
+    monkeypatch.setattr("qbhw.execute.executors.executor_for",
                         lambda dev, isa, per, opts, batch: Interrupting(isa, dev.snapshot, shots=per))
     kwargs = dict(realizations=10, shots=2000, target="aer-noisy", backend=FEZ, seed=3, bootstrap=20)
     times = np.linspace(0, 6, 9)  # 27 PUBs: chunks of 21 + 6

@@ -1,6 +1,7 @@
 """Execution of Programs: counts per PUB with metadata, on Aer (ideal or with a calibration
 snapshot's noise), qiskit-ibm-runtime's local mode on fake backends, or IBM Quantum.  See
-:mod:`.targets` for the one entry point :func:`run`."""
+:mod:`.targets` for the one entry point :func:`run` (and how shots are split), and
+:mod:`.executors` for which executor runs which target."""
 
 from . import resources
 from .exact import exact_probabilities

@@ -26,22 +26,22 @@ def _pass_manager(method: str):
     return generate_preset_pass_manager(optimization_level=1, backend=AerSimulator(method=method))
 
 
-def run_pubs(pubs, shots_per_realization: int, seed: int | None) -> tuple[np.ndarray, ...]:
-    """Sample every PUB; each parameter row gets ``shots_per_realization`` shots.  Counts cover
+def run_pubs(pubs, seed: int | None) -> tuple[np.ndarray, ...]:
+    """Sample every PUB ``(circuit, values or None, shots per parameter row)``.  Counts cover
     all classical bits, clbit 0 least significant, except in circuits with a "meas" register
     and other measurements (mid-circuit: "mcm"/"weak" dephasing): those are simulated as the
     measure-and-forget channel (:func:`qbhw.execute.exact.forget_measurements`), whose "meas"
     distribution is exactly the marginal, as one density matrix instead of shot by shot
     (about 100x faster), and their counts cover "meas" only."""
-    logical = [forget_measurements(qc, "meas") for qc, _ in pubs]
+    logical = [forget_measurements(qc, "meas") for qc, _, _ in pubs]
     channels = any(qc.count_ops().keys() & {"kraus", "reset"} for qc in logical)
     method = "density_matrix" if channels else "automatic"
     circuits = _pass_manager(method).run(logical)
-    for qc, (orig, _) in zip(circuits, pubs):
+    for qc, (orig, _, _) in zip(circuits, pubs):
         if [p.name for p in qc.parameters] != [p.name for p in orig.parameters]:
             raise RuntimeError("transpilation changed the circuit parameters")
-    normalised = [(qc, np.zeros((1, 0)) if values is None else values) for qc, (_, values) in zip(circuits, pubs)]
-    job = sampler(seed, method).run(normalised, shots=shots_per_realization)
-    result = job.result()
-    return tuple(counts_from_pub_result(r, qc) for r, (qc, _) in zip(result, normalised))
+    normalised = [(qc, np.zeros((1, 0)) if values is None else values, int(shots))
+                  for qc, (_, values, shots) in zip(circuits, pubs)]
+    result = sampler(seed, method).run(normalised).result()
+    return tuple(counts_from_pub_result(r, qc) for r, (qc, _, _) in zip(result, normalised))
 

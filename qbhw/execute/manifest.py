@@ -4,8 +4,9 @@ A run directory holds ``manifest.json`` and ``results/<pub_id>.npy`` (counts of 
 shape (M, 2**num_clbits), the execution contract).  Every file is written atomically
 (temporary file in the same directory + ``os.replace``).  The manifest is written BEFORE
 each submission (the job entry with its PUB ids, then again with the job id once the
-backend returned it) and holds the program hash, backend name, options, seed and per-PUB
-seeds; no credentials (option keys that look like secrets are refused).
+backend returned it) and holds the program hash, backend name, options, seed, and per PUB
+its seed and shots per parameter row; no credentials (option keys that look like secrets
+are refused).
 
 :func:`run_with_manifest` submits the PUBs that have no result file and no live job, in
 chunks, retrying transient errors with exponential back-off and stopping with
@@ -13,11 +14,8 @@ chunks, retrying transient errors with exponential back-off and stopping with
 finishes.  :func:`resume` continues a directory: jobs already submitted are fetched (not
 resubmitted) and PUBs with result files are never executed again.
 
-Executors are duck-typed objects with ``name`` (backend name), ``synchronous`` (True when
-``submit`` has already computed the counts, as local simulators do), ``submit(pub_indices,
-seeds) -> job_id`` and ``fetch(job_id, pub_indices) -> list of counts arrays, or None if that
-job cannot be retrieved`` (a local job lost with its process).  :class:`LocalNoisyExecutor` and
-:class:`RuntimeExecutor` are provided.
+The PUBs are run by an executor (:mod:`.executors`: the interface, and which one runs which
+target).
 """
 
 from __future__ import annotations
@@ -35,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .noisy import IsaPub, sample_isa_pubs
+from .executors import job_chunks
+from .noisy import IsaPub
 
 __all__ = [
     "FORMAT",
@@ -46,8 +45,6 @@ __all__ = [
     "run_with_manifest",
     "resume",
     "load_results",
-    "LocalNoisyExecutor",
-    "RuntimeExecutor",
 ]
 
 FORMAT = "qbhw.manifest/1"
@@ -204,8 +201,8 @@ def _execute(run: _Run, executor, chunk_size, retries, backoff, sleep, progress=
     live = {p for j in m["jobs"] if j["state"] == "submitted" for p in j["pub_ids"]}
     pending = [i for i, p in enumerate(m["pubs"]) if not run.done(p["id"]) and p["id"] not in live]
     submitted = []
-    for start in range(0, len(pending), chunk_size):
-        indices = pending[start : start + chunk_size]
+    shots = [p.get("shots", m["shots"]) for p in m["pubs"]]
+    for indices in job_chunks(pending, shots, chunk_size, executor.equal_shots):
         job = {
             "job_id": None,
             "pub_ids": [m["pubs"][i]["id"] for i in indices],
@@ -247,10 +244,12 @@ def run_with_manifest(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, ...]:
     """Execute ``isa_pubs`` through ``executor`` with a manifest in ``directory`` and return the
-    counts per PUB.  If ``directory`` already holds a manifest of the same program (hash),
-    backend, shots and seed, this continues it (see :func:`resume`); a different program is an
-    error.  ``backoff`` (seconds) doubles after each transient failure, ``retries`` times;
-    ``progress(done, total)`` is called as PUB results arrive."""
+    counts per PUB.  ``shots``: the run's shots per PUB (the header), and the shots per
+    parameter row of PUBs without their own; the manifest records every PUB's shots per row.
+    If ``directory`` already holds a manifest of the same program (hash, which covers every
+    PUB's shots), backend, shots and seed, this continues it (see :func:`resume`); a different
+    program is an error.  ``backoff`` (seconds) doubles after each transient failure,
+    ``retries`` times; ``progress(done, total)`` is called as PUB results arrive."""
     if int(chunk_size) != chunk_size or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     if int(retries) != retries or retries < 0:
@@ -277,7 +276,8 @@ def run_with_manifest(
             "options": options,
             "created_at": _now(),
             "pubs": [
-                {"id": _pub_id(i), "seed": s, "physical_qubits": list(p.physical_qubits), "num_values": int(p.values.shape[0])}
+                {"id": _pub_id(i), "seed": s, "physical_qubits": list(p.physical_qubits),
+                 "num_values": int(p.values.shape[0]), "shots": int(p.shots or shots)}
                 for i, (p, s) in enumerate(zip(isa_pubs, seeds))
             ],
             "jobs": [],
@@ -318,68 +318,3 @@ def load_results(directory) -> tuple[np.ndarray, ...]:
     if missing:
         raise ValueError(f"directory: {directory} has no results yet for {missing[:5]}{'...' if len(missing) > 5 else ''}")
     return tuple(np.load(run.result_path(p["id"])) for p in manifest["pubs"])
-
-
-class LocalNoisyExecutor:
-    """Executor over the fast noisy path (:mod:`qbhw.execute.noisy`): synchronous, each PUB
-    sampled with its own seed; jobs live only in this process's memory."""
-
-    synchronous = True
-
-    def __init__(self, isa_pubs: Sequence[IsaPub], snapshot, *, shots: int):
-        self.isa_pubs = tuple(isa_pubs)
-        self.snapshot = snapshot
-        self.shots = int(shots)
-        self.name = f"aer-noisy:{snapshot.backend_name}"
-        self._jobs: dict[str, list[np.ndarray]] = {}
-
-    def submit(self, indices: Sequence[int], seeds: Sequence[int | None]) -> str:
-        counts = []
-        for i, s in zip(indices, seeds, strict=True):
-            counts.extend(sample_isa_pubs([self.isa_pubs[i]], self.snapshot, shots=self.shots, seed=s))
-        job_id = f"local-{len(self._jobs):05d}-{os.getpid()}-{time.monotonic_ns()}"
-        self._jobs[job_id] = counts
-        return job_id
-
-    def fetch(self, job_id: str, indices: Sequence[int]):
-        return self._jobs.get(job_id)
-
-
-class RuntimeExecutor:
-    """Executor over qiskit-ibm-runtime (:mod:`qbhw.execute.runtime`): a fake backend runs in
-    local mode (synchronous, jobs not retrievable later); an ``IBMBackend`` submits in the
-    ``Batch`` given as ``mode`` (or its own per job) and fetches jobs by id from its service."""
-
-    def __init__(self, isa_pubs: Sequence[IsaPub], backend, options: Mapping, *, sampler: str = "executor", mode=None):
-        from .runtime import is_local
-
-        self.isa_pubs = tuple(isa_pubs)
-        self.backend = backend
-        self.options = dict(options)
-        self.sampler = sampler
-        self.mode = mode
-        self.name = backend.name
-        self.synchronous = is_local(backend)
-        self._jobs: dict = {}
-
-    def submit(self, indices: Sequence[int], seeds: Sequence[int | None]) -> str:
-        from .runtime import submit
-
-        job = submit([self.isa_pubs[i] for i in indices], self.backend, self.options, sampler=self.sampler, mode=self.mode)
-        job_id = job.job_id()
-        self._jobs[job_id] = job
-        return job_id
-
-    def fetch(self, job_id: str, indices: Sequence[int]):
-        from .noisy import counts_from_pub_result
-
-        if job_id in self._jobs:
-            job = self._jobs[job_id]
-        elif self.synchronous:
-            return None  # a local-mode job died with the process that ran it
-        else:
-            job = self.backend.service.job(job_id)
-        result = job.result()
-        if len(result) != len(indices):
-            raise ValueError(f"job {job_id} returned {len(result)} PUB results, the manifest lists {len(indices)}")
-        return [counts_from_pub_result(r, self.isa_pubs[i].full_circuit) for r, i in zip(result, indices)]

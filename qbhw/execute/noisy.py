@@ -2,11 +2,15 @@
 
 Path: each PUB's circuit is transpiled with a fixed initial layout against the FULL device
 target (so gates, directions and durations are the device's), the qubits it touches are
-found, the circuit is compacted to those k qubits and sampled by Aer's ``SamplerV2`` over an
-``AerSimulator`` carrying the noise model of those k qubits only
-(:func:`qbhw.calibration.noise.noise_model`), single-threaded.  Output distributions equal
-those of the fake backend's own full-device local mode (tests/test_execute_noisy.py) at a
-small fraction of the cost (benchmarks/execute_local.py).
+found, and the circuit is compacted to those k qubits.  Its outcome probabilities under the
+noise model of those k qubits only (:func:`qbhw.calibration.noise.noise_model`) are computed
+exactly, all parameter rows of a PUB together (:mod:`.exact`), and the shots are drawn from
+them with the snapshot's readout error; circuits whose mid-circuit measurements cannot be
+forgotten (classical control) are simulated shot by shot by Aer's ``SamplerV2``
+(``sampling="aer"`` does so for every circuit), single-threaded.  Output distributions equal
+those of the fake backend's own full-device local mode, and Aer's shot-by-shot sampling
+(tests/test_execute_independent.py), at a small fraction of the cost
+(benchmarks/execute_local.py).
 
 Results follow the execution contract of :mod:`qbhw.execute`: ``counts[i]`` has shape
 (M_i, 2**num_clbits_i), M_i = number of parameter sets of PUB i (1 without parameters),
@@ -209,16 +213,36 @@ def _check_run_args(shots, seed):
         raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
 
 
-def sample_isa_pubs(isa_pubs: Sequence[IsaPub], snapshot, *, shots: int, seed: int | None,
+def sample_isa_pubs(isa_pubs: Sequence[IsaPub], snapshot, *, shots: int, seed,
                     sampling: str = "auto") -> list[np.ndarray]:
-    """Sample compacted :class:`IsaPub` objects with their restricted noise.
+    """Sample compacted :class:`IsaPub` objects with their restricted noise; every parameter row
+    gets the PUB's own shots, or ``shots`` if it carries none.
 
-    sampling: "exact" draws shots from the density-matrix probabilities with readout error
+    sampling: "exact" draws shots from the exact probabilities with readout error
     (:func:`qbhw.execute.exact.sample`; requires final measurements only, except in circuits
     with a "meas" register, whose other measurements are forgotten and whose counts then
-    cover "meas" only); "aer" lets Aer's
-    ``SamplerV2`` simulate shot by shot, one Aer call per distinct set of physical qubits;
-    "auto" takes "exact" for every PUB that allows it and "aer" for the rest."""
+    cover "meas" only); "aer" lets Aer's ``SamplerV2`` simulate shot by shot, one Aer call per
+    distinct set of physical qubits; "auto" takes "exact" for every PUB that allows it and
+    "aer" for the rest.  seed: None, one seed for the call, or one seed per PUB (each PUB's
+    counts then depend on its own seed only, however PUBs are grouped into calls: the
+    manifest's per-PUB seeds); the PUBs are simulated together either way."""
+    from . import exact
+
+    if sampling not in ("auto", "exact", "aer"):
+        raise ValueError(f"sampling must be 'auto', 'exact' or 'aer', got {sampling!r}")
+    by_exact = [sampling != "aer" and exact.samplable(p.circuit, "meas") for p in isa_pubs]
+    if sampling == "exact" and not all(by_exact):
+        raise ValueError("sampling='exact': some circuits measure mid-circuit; use 'auto' or 'aer'")
+    if seed is None or isinstance(seed, (int, np.integer)):
+        return _sample(isa_pubs, by_exact, snapshot, shots, seed)
+    seeds = list(seed)
+    if len(seeds) != len(isa_pubs):
+        raise ValueError(f"seed: {len(seeds)} seeds for {len(isa_pubs)} PUBs")
+    exact.probabilities([p for p, e in zip(isa_pubs, by_exact) if e], snapshot, "meas")  # one simulation, cached
+    return [_sample([p], [e], snapshot, shots, s)[0] for p, e, s in zip(isa_pubs, by_exact, seeds)]
+
+
+def _sample(isa_pubs, by_exact, snapshot, shots, seed) -> list[np.ndarray]:
     from qiskit_aer.primitives import SamplerV2
 
     from qbhw.calibration.noise import noise_model
@@ -226,13 +250,7 @@ def sample_isa_pubs(isa_pubs: Sequence[IsaPub], snapshot, *, shots: int, seed: i
     from . import exact
 
     _check_run_args(shots, seed)
-    if sampling not in ("auto", "exact", "aer"):
-        raise ValueError(f"sampling must be 'auto', 'exact' or 'aer', got {sampling!r}")
     counts: list[np.ndarray | None] = [None] * len(isa_pubs)
-    by_exact = [sampling != "aer" and exact.final_measurements(exact.forget_measurements(p.circuit, "meas")) is not None
-                for p in isa_pubs]
-    if sampling == "exact" and not all(by_exact):
-        raise ValueError("sampling='exact': some circuits measure mid-circuit; use 'auto' or 'aer'")
     chosen = [i for i, e in enumerate(by_exact) if e]
     if chosen:
         drawn = exact.sample([isa_pubs[i] for i in chosen], snapshot, shots=shots, keep="meas",

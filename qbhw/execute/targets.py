@@ -13,19 +13,23 @@ Targets (``backend`` names the device where one is needed):
 Device targets place the program's qubits on physical qubits chosen from the calibration
 (:func:`choose_qubits`, or ``qubits=`` given by the user).  With ``directory`` every
 submission goes through a job manifest (:mod:`.manifest`): ``qbhw resume`` continues it and
-no finished PUB runs twice.  ``shots`` is the total per PUB, split evenly over the
-program's dephasing realizations (parameter rows).
+no finished PUB runs twice; :mod:`.executors` says which executor runs which target.
+``shots`` is the total of every (time, basis), split evenly over its dephasing realizations
+(:func:`shots_per_pub`): a circuit without parameters (t = 0, or a deterministic method) gets
+them all.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
 
+from ..errors import InputError
 from .result import ExecutionResult
 
 TARGETS = ("aer-ideal", "aer-noisy", "fake-local", "ibm")
@@ -175,10 +179,29 @@ def choose_qubits(program, snapshot) -> tuple[tuple[int, ...], str]:
                      f"({n} qubits); pass qubits=[...] (one device qubit per model qubit)")
 
 
-def shots_per_row(program, shots: int) -> int:
+def shots_per_pub(program, shots: int) -> tuple[int, ...]:
+    """Shots per parameter row of every PUB of ``program``: each (time, basis) gets ``shots``
+    in total, split evenly (rounded up) over its M parameter rows (kicks, flips: one PUB with
+    M rows) or its M circuits ("mcm": one per realization); a PUB with one row and no sibling
+    (t = 0, deterministic methods) gets all of them.  PUBs that carry their own shots (the
+    readout-assignment circuits) keep them."""
     if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1:
-        raise ValueError(f"shots must be an integer >= 1, got {shots!r}")
-    return max(1, math.ceil(int(shots) / program.realizations))
+        raise InputError("shots", f"must be an integer >= 1, got {shots!r}")
+    siblings = Counter((info.time_index, info.basis) for info in program.info)
+    out = []
+    for i, (qc, values, *own) in enumerate(program.pubs):
+        if own and own[0] is not None:
+            out.append(int(own[0]))
+            continue
+        rows = np.asarray(values).size // qc.num_parameters if values is not None and qc.num_parameters else 1
+        circuits = siblings[(program.info[i].time_index, program.info[i].basis)] if i < len(program.info) else 1
+        out.append(max(1, math.ceil(int(shots) / (rows * circuits))))
+    return tuple(out)
+
+
+def _shots_metadata(program, shots: int, per_pub: tuple[int, ...]) -> dict:
+    return {"shots": int(shots), "shots_per_realization": max(1, math.ceil(int(shots) / program.realizations)),
+            "shots_per_pub": list(per_pub), "realizations": program.realizations}
 
 
 AER_BOUND_OPERATIONS = 2_000_000  # per Aer call: Aer binds every parameter row into its own circuit copy
@@ -199,10 +222,6 @@ def _aer_chunks(pubs, size: int) -> list[list[int]]:
     return out if out[-1] else []
 
 
-def _chunks(n: int, size: int):
-    return [list(range(i, min(n, i + size))) for i in range(0, n, size)]
-
-
 def run(program, *, target: str = "aer-ideal", shots: int = 4000, seed: int | None = None, backend=None,
         qubits: Sequence[int] | None = None, directory=None, options: Mapping | None = None,
         dry_run: bool = False, confirm: bool = False, chunk_size: int = 21,
@@ -213,7 +232,7 @@ def run(program, *, target: str = "aer-ideal", shots: int = 4000, seed: int | No
     e.g. ``dynamical_decoupling="XY4"``, ``twirling=True``); dry_run: validate on the device
     without running (IBM only); confirm: allow IBM runs above :data:`CONFIRM_QPU_SECONDS`;
     progress(done, total): called after each chunk of PUBs; fractional: see :func:`device`."""
-    per = shots_per_row(program, shots)
+    per = shots_per_pub(program, shots)
     if fractional and target == "aer-ideal":
         raise ValueError("fractional: gate sets matter on devices only; use a device target (e.g. 'aer-noisy')")
     if target == "aer-ideal":
@@ -221,11 +240,11 @@ def run(program, *, target: str = "aer-ideal", shots: int = 4000, seed: int | No
 
         counts = []
         for idx in _aer_chunks(program.pubs, chunk_size):
-            counts.extend(run_pubs([program.pubs[i] for i in idx], per, None if seed is None else seed + idx[0]))
+            counts.extend(run_pubs([(*program.pubs[i][:2], per[i]) for i in idx], None if seed is None else seed + idx[0]))
             if progress:
                 progress(idx[-1] + 1, len(program.pubs))
         return ExecutionResult(counts, {"target": target, "backend": "aer_simulator", "seed": seed,
-                                        "shots_per_realization": per, "realizations": program.realizations})
+                                        **_shots_metadata(program, shots, per)})
     dev = device(target, backend, fractional=fractional)
     return run_on_device(program, dev, shots=shots, seed=seed, qubits=qubits, directory=directory,
                          options=options, dry_run=dry_run, confirm=confirm, chunk_size=chunk_size, progress=progress)
@@ -293,23 +312,26 @@ def run_on_device(program, dev: Device, *, shots: int, seed: int | None, qubits=
 
 def run_prepared(program, prepared: Prepared, *, shots: int, seed: int | None, directory=None, options=None,
                  dry_run=False, confirm=False, chunk_size=21, progress=None) -> ExecutionResult:
-    """Execute a :class:`Prepared` program (see :func:`run` for the options)."""
+    """Execute a :class:`Prepared` program (see :func:`run` for the options): every PUB with
+    its :func:`shots_per_pub`, which the manifest records."""
+    from . import executors
     from .runtime import build_options, estimate_qpu_seconds
 
-    dev, isa = prepared.device, prepared.isa
-    per = shots_per_row(program, shots)
+    dev = prepared.device
+    per = shots_per_pub(program, shots)
+    isa = tuple(replace(pub, shots=n) for pub, n in zip(prepared.isa, per, strict=True))
     meta = {"target": dev.target, "backend": dev.name, "calibration_date": dev.snapshot.date,
             "processor_family": dev.snapshot.processor_family, "qubits": list(prepared.qubits),
-            "qubit_reason": prepared.reason, "seed": seed, "shots_per_realization": per,
-            "realizations": program.realizations}
-    runtime_options = build_options(shots=per, seed=seed, **dict(options or {})) if dev.backend is not None else {}
+            "qubit_reason": prepared.reason, "seed": seed, **_shots_metadata(program, shots, per)}
+    # default_shots serves no PUB (each carries its own); the total is what one row would get
+    runtime_options = build_options(shots=shots, seed=seed, **dict(options or {})) if dev.backend is not None else {}
     if dev.target == "ibm":
         jobs = math.ceil(len(isa) / chunk_size)
         rep = runtime_options.get("execution", {}).get("rep_delay", dev.snapshot.default_rep_delay or 250e-6)
-        cost = estimate_qpu_seconds(isa, dev.backend.target, shots=per, rep_delay=rep, jobs=jobs)
+        cost = estimate_qpu_seconds(isa, dev.backend.target, shots=shots, rep_delay=rep, jobs=jobs)
         meta["estimated_qpu_seconds"] = cost
-        print(f"qbhw: estimated QPU time on {dev.name}: {cost:.0f} s ({len(isa)} PUBs x {program.realizations} "
-              f"realizations x {per} shots, {jobs} jobs)")
+        total = sum(n * pub.values.shape[0] for n, pub in zip(per, isa))
+        print(f"qbhw: estimated QPU time on {dev.name}: {cost:.0f} s ({len(isa)} PUBs, {total} shots in all, {jobs} jobs)")
         if cost > CONFIRM_QPU_SECONDS and not confirm and not dry_run:
             raise CostError(f"estimated {cost:.0f} QPU seconds on {dev.name} exceeds {CONFIRM_QPU_SECONDS:.0f} s; "
                             "rerun with --yes (confirm=True) to spend it, or --dry-run to validate only")
@@ -319,13 +341,13 @@ def run_prepared(program, prepared: Prepared, *, shots: int, seed: int | None, d
             submit(isa, dev.backend, runtime_options, dry_run=True)
             meta["dry_run"] = True
             return ExecutionResult([], meta)
-    batch = _batch(dev)
-    executor = _executor(dev, isa, per, runtime_options, batch)
+    batch = executors.open_batch(dev)
+    executor = executors.executor_for(dev, isa, shots, runtime_options, batch)
     try:
         if directory is not None:
             from .manifest import run_with_manifest
 
-            counts = run_with_manifest(directory, isa, executor, shots=per, seed=seed, options=runtime_options,
+            counts = run_with_manifest(directory, isa, executor, shots=shots, seed=seed, options=runtime_options,
                                        chunk_size=chunk_size, progress=progress)
         else:
             counts = _run_in_memory(executor, isa, seed, chunk_size, progress)
@@ -335,29 +357,13 @@ def run_prepared(program, prepared: Prepared, *, shots: int, seed: int | None, d
     return ExecutionResult(counts, meta)
 
 
-def _batch(dev: Device):
-    """One runtime ``Batch`` for every job of an IBM run (None for local targets)."""
-    if dev.target != "ibm":
-        return None
-    from qiskit_ibm_runtime import Batch
-
-    return Batch(backend=dev.backend)
-
-
-def _executor(dev: Device, isa, per: int, runtime_options, batch=None):
-    from .manifest import LocalNoisyExecutor, RuntimeExecutor
-
-    if dev.backend is None:
-        return LocalNoisyExecutor(isa, dev.snapshot, shots=per)
-    return RuntimeExecutor(isa, dev.backend, runtime_options, mode=batch)
-
-
 def _run_in_memory(executor, isa, seed, chunk_size, progress) -> list[np.ndarray]:
+    from .executors import job_chunks
     from .manifest import pub_seeds
 
     seeds = pub_seeds(seed, len(isa))
     counts: list[np.ndarray] = []
-    for idx in _chunks(len(isa), chunk_size):
+    for idx in job_chunks(range(len(isa)), [p.shots for p in isa], chunk_size, executor.equal_shots):
         job = executor.submit(idx, [seeds[i] for i in idx])
         counts.extend(executor.fetch(job, idx))
         if progress:
