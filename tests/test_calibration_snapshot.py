@@ -1,4 +1,5 @@
-"""Calibration snapshots: numbers against the backend's own properties, JSON round trip, errors."""
+"""Calibration snapshots: numbers against the backend's own properties, JSON round trip, errors,
+`qbhw calibrations pull`."""
 
 import json
 from pathlib import Path
@@ -7,6 +8,9 @@ import pytest
 from qiskit_ibm_runtime.fake_provider import FakeFez, FakeSherbrooke
 
 from qbhw.calibration import load, save, snapshot_backend
+from qbhw.calibration.snapshot import to_dict
+from qbhw.cli import main
+from qbhw.tomography import assignments_from_snapshot
 
 CAL = Path(__file__).resolve().parents[1] / "calibrations"
 SHIPPED = {"fake_fez": "fake_fez-2025-02-26.json", "fake_sherbrooke": "fake_sherbrooke-2025-02-26.json"}
@@ -83,3 +87,26 @@ def test_load_errors(tmp_path):
 def test_snapshot_backend_rejects_non_backend():
     with pytest.raises(ValueError, match="backend"):
         snapshot_backend(object())
+
+
+def test_calibrations_pull_writes_the_backend_snapshot(tmp_path, capsys):
+    """`qbhw calibrations pull fake_fez --out DIR` (the CLI's own entry point) writes the
+    snapshot snapshot_backend(FakeFez()) gives, rounded as saved; the readout numbers of every
+    qubit, P(1|0) and P(0|1), and the assignment matrices built from them equal the backend's
+    own properties."""
+    assert main(["calibrations", "pull", "fake_fez", "--out", str(tmp_path / "pulled")]) == 0
+    written = tmp_path / "pulled" / SHIPPED["fake_fez"]
+    assert capsys.readouterr().out.strip() == f"wrote {written}"
+    assert [p.name for p in (tmp_path / "pulled").iterdir()] == [written.name]
+    backend = FakeFez()
+    pulled, direct = load(written), snapshot_backend(backend)
+    assert to_dict(pulled) == to_dict(direct)
+    props = backend.properties()
+    qubits = range(backend.num_qubits)
+    for q, a_pulled, a_direct in zip(qubits, assignments_from_snapshot(pulled, qubits),
+                                     assignments_from_snapshot(direct, qubits)):
+        p10 = props.qubit_property(q, "prob_meas1_prep0")[0]
+        p01 = props.qubit_property(q, "prob_meas0_prep1")[0]
+        for a in (a_pulled, a_direct):  # A[measured, prepared]
+            assert a[1, 0] == pytest.approx(p10, rel=1e-4, abs=1e-12), q
+            assert a[0, 1] == pytest.approx(p01, rel=1e-4, abs=1e-12), q

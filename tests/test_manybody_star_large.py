@@ -2,7 +2,6 @@
 from the lecture's equations (symmetric Dicke sector via qutip.jmat, and the full space), the
 mirror-symmetry result E_B(inf) = N w_B / 2 (R21), the physics.md R22 numbers and the R26 bounds."""
 
-import time
 from math import comb
 
 import numpy as np
@@ -115,11 +114,10 @@ def test_asymptotic_freedom_up_to_1000(F):
     assert np.all(1 - np.array([lt.battery_ergotropy / lt.battery_energy for lt in lts]) <= 4 / ns)
 
 
-def test_large_n_speed():
-    t0 = time.perf_counter()
+def test_n_1000_curve_and_long_time():
+    """N = 1000 runs (its speed: benchmarks/reference_manybody.py part 2) and is physical."""
     curve = star_charging(1000, 1.0, 10.0, 1.0, np.linspace(0, 10, 500))
     lt = star_long_time(1000, 1.0, 10.0, 1.0)
-    assert time.perf_counter() - t0 < 30
     assert np.all(np.isfinite(curve.battery_ergotropy)) and lt.battery_energy == pytest.approx(500)
     assert np.all(curve.battery_ergotropy <= curve.battery_energy + 1e-9)
 

@@ -4,7 +4,6 @@ the comments, brute-force np.kron constructions and an exact-integer two-pointer
 pairing."""
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -181,9 +180,7 @@ def test_n_copy_ergotropy_grows_towards_gibbs_bound():
     vals = [n_copy_ergotropy(rho, h, n) for n in (10, 20, 50, 100, 200)]
     assert all(b > a for a, b in zip(vals, vals[1:]))
     assert 0.9 * bound <= vals[-1] <= bound
-    t0 = time.perf_counter()
-    v1000 = n_copy_ergotropy(rho, h, 1000)
-    assert time.perf_counter() - t0 < 5.0
+    v1000 = n_copy_ergotropy(rho, h, 1000)  # its speed: benchmarks/metrics_large_n.py
     assert vals[-1] < v1000 <= bound
 
 
@@ -397,10 +394,11 @@ def test_passive_energy_symmetric_subspace_n12_against_full_spectrum():
     assert passive_energy(pops, np.arange(n + 1.0), mult) == pytest.approx(ref, abs=1e-14)
 
 
-def test_passive_energy_n1000_spins_fast():
+def test_passive_energy_n1000_spins():
     # N = 1000: energies m (m = 0..N) with multiplicity C(N, m) up to ~2.7e299.  With
     # N+2 populations the largest goes to m = 0, the next N to m = 1 and the last to
-    # m = 2, so passive energy = (sum of the middle N) + 2 * smallest.
+    # m = 2, so passive energy = (sum of the middle N) + 2 * smallest.  Its speed:
+    # benchmarks/metrics_large_n.py.
     n = 1000
     rng = np.random.default_rng(17)
     pops = rng.dirichlet(np.ones(n + 2))
@@ -408,10 +406,7 @@ def test_passive_energy_n1000_spins_fast():
     ref = srt[1 : n + 1].sum() + 2 * srt[n + 1]
     energies = np.arange(n + 1.0)
     for mult in ([math.comb(n, m) for m in range(n + 1)], [float(math.comb(n, m)) for m in range(n + 1)]):
-        t0 = time.perf_counter()
-        val = passive_energy(pops, energies, mult)
-        assert time.perf_counter() - t0 < 0.5
-        assert val == pytest.approx(ref, abs=1e-13)
+        assert passive_energy(pops, energies, mult) == pytest.approx(ref, abs=1e-13)
 
 
 def test_energy_is_trace():

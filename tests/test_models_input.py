@@ -1,5 +1,7 @@
 """Bad input to model constructors and references: ValueError naming the argument (issue 2)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -59,7 +61,7 @@ def test_steady_state_of_a_periodically_driven_model_is_refused():
 
 def test_models_are_frozen():
     m = tls_pair(1.0, 0.5, 1.0)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         m.name = "other"
     with pytest.raises(ValueError):
         m.h0[0, 0] = 1.0  # read-only arrays
