@@ -144,7 +144,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
                    max_step: float | None = 0.5, bootstrap: int = 200, mitigation: str = "none",
                    fractional: bool = False, directory=None, options=None, confirm: bool = False,
                    progress=None, collective_encoding: str = "qubits", max_two_qubit_gates: int | None = None,
-                   collision_time: float = 0.05) -> ExperimentResult:
+                   collision_time: float = 0.05, truncation_tol: float = 1e-5) -> ExperimentResult:
     """Run ``model`` at ``times`` (units 1/omega_B) on ``target`` and analyse it (module doc).
 
     shots: total per (time, basis), split over ``realizations``; backend, qubits, directory,
@@ -153,7 +153,9 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     circuits (all |0>, all |1>) run in the same batch with ``shots`` shots each (device
     targets only); fractional: two-qubit terms as IBM's fractional RZZ gates (Heron devices,
     see :func:`qbhw.execute.device`); order, accuracy, max_step, collective_encoding,
-    max_two_qubit_gates, collision_time: see :class:`qbhw.routing.CompileOptions`.
+    max_two_qubit_gates, collision_time: see :class:`qbhw.routing.CompileOptions`; truncation_tol:
+    population allowed in the top kept level of a truncated oscillator (:func:`qbhw.reference.evolve`;
+    ``np.inf`` for a cutoff already resolved with its own error, :func:`qbhw.reference.cutoff.resolve_cutoff`).
     ``dephasing="none"`` runs and compares the model without its jumps (``qbhw.routing``)."""
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 2:
         raise InputError("bootstrap", f"must be an integer >= 2, got {bootstrap!r}")
@@ -165,7 +167,8 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
         raise InputError("mitigation", "the ideal simulator has no readout error; use mitigation='none'")
     seeds = np.random.SeedSequence(seed).generate_state(3)
     realised = realised_model(model, dephasing)
-    reference = evolve(realised, times, frame=circuit_frame(realised))  # before any circuit: truncation errors are free
+    # before any circuit: a truncation error costs nothing
+    reference = evolve(realised, times, frame=circuit_frame(realised), truncation_tol=truncation_tol)
     options_ = CompileOptions(dephasing=dephasing, realizations=realizations, order=order, accuracy=accuracy,
                               max_step=max_step, collective_encoding=collective_encoding,
                               max_two_qubit_gates=max_two_qubit_gates, collision_time=collision_time,
@@ -199,7 +202,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     dropped = realised is not model
     meta = {**run.metadata, "steps": program.steps, "trotter_error": program.error_bound, "dephasing": dephasing,
             "compiler": compiler_for(realised), "bootstrap": bootstrap, "confidence": CONFIDENCE,
-            "interval": f"{CONFIDENCE:.0%} basic bootstrap interval, Student-t widened for the realization count, "
+            "interval": f"{CONFIDENCE:.0%} BCa bootstrap interval, Student-t widened for the realization count, "
                         "clipped to the physical range",
             "mitigation": mitigation, "fractional": fractional, "seed": seed,
             "reference_model": (f"{model.name} without its jumps ({', '.join(j.label for j in model.jumps if j.rate)}): "

@@ -280,7 +280,9 @@ def markdown(results: dict) -> str:
     if prog:
         lines.append(f"- program: {prog['circuits']} circuits, order-{prog['order']} product formula, up to "
                      f"{max(prog['steps'])} steps, {prog['realizations']} `{prog['dephasing']}` realizations x "
-                     f"{prog['shots_per_realization']} shots")
+                     f"{prog['shots_per_realization']} shots"
+                     + (f" ({prog['shots']} per time and basis; circuits without realizations get all of them)"
+                        if prog.get("shots") else ""))
     res = results.get("resources")
     if res:
         last = res[-1]

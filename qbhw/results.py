@@ -25,6 +25,7 @@ from .metrics import max_average_power
 from .reference import evolve, exact_charging_time, steady_state
 from .routing import CompileOptions, compile_model, realised_model
 
+TRUNCATION_TOL = 1e-5  # top-level population allowed for an explicit n_max (qbhw.reference.evolve's default)
 DENSE = 401  # points of the exact curve drawn and used for the exact maximum average power
 COMPILE_KEYS = ("order", "accuracy", "max_step", "collective_encoding", "max_two_qubit_gates", "collision_time")
 #: argument names of the layers below -> experiment-file keys, for errors found there
@@ -62,17 +63,17 @@ def battery_energy_max(model) -> float:
     return float(np.linalg.eigvalsh(np.asarray(model.h_battery))[-1])
 
 
-def _summary(model, times, n):
+def _summary(model, times, n, truncation_tol):
     out = {"charging_n": n}
     try:
-        ss = steady_state(model)
+        ss = steady_state(model, truncation_tol=truncation_tol)
         out.update(steady_battery_energy=ss.battery_energy, steady_battery_ergotropy=ss.battery_ergotropy,
                    relaxation_rate=ss.relaxation_rate)
         ct = exact_charging_time(model, n)
         out.update(charging_time=ct.tau, energy_relaxation_rate=ct.energy_relaxation_rate)
     except ValueError as err:  # no steady state (undamped, limit cycle, too large): say why
         out["steady_state_note"] = str(err)
-    dense = evolve(model, np.linspace(0.0, float(times[-1]), DENSE))
+    dense = evolve(model, np.linspace(0.0, float(times[-1]), DENSE), truncation_tol=truncation_tol)
     p, tp = max_average_power(dense.times, dense.battery_energy)
     out.update(max_average_power=p, max_average_power_time=tp,
                max_average_power_note=f"exact model, {DENSE} points in [0, {float(times[-1]):g}]")
@@ -89,12 +90,12 @@ def _compile_options(spec: ExperimentSpec) -> dict:
     return {k: v for k, v in dict(spec.compile_options).items() if k in COMPILE_KEYS}
 
 
-def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backend) -> dict:
+def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backend, truncation_tol) -> dict:
     r = run_experiment(model, times, dephasing=spec.dephasing, realizations=spec.realizations, shots=spec.shots,
                        target=spec.target, backend=spec.backend if backend is None else backend, qubits=spec.qubits,
                        seed=spec.seed, bootstrap=spec.bootstrap, mitigation=spec.mitigation,
                        fractional=spec.fractional, directory=jobs, options=dict(spec.runtime_options) or None,
-                       progress=progress, confirm=confirm, **_compile_options(spec))
+                       progress=progress, confirm=confirm, truncation_tol=truncation_tol, **_compile_options(spec))
     m = r.metadata
     out = {
         "battery_energy": {"value": r.battery_energy, "stderr": r.battery_energy_err, "ci95": r.battery_energy_ci,
@@ -115,7 +116,7 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
                     "order": r.program.order, "dephasing": r.program.dephasing,
                     "realizations": r.program.realizations, "circuits": len(r.program.pubs),
                     "qubits": r.program.pubs[0][0].num_qubits,
-                    "shots_per_realization": m.get("shots_per_realization"),
+                    "shots_per_realization": m.get("shots_per_realization"), "shots": m.get("shots"),
                     "encoding_costs": m.get("encoding_costs")},
         "device_reference": None,
         "decoherence_reference": None,
@@ -154,11 +155,14 @@ def run_spec(spec: ExperimentSpec, *, jobs=None, progress=None, confirm: bool = 
 
 def _run_spec(spec, jobs, progress, confirm, backend) -> dict:
     model, cutoff = resolve_model(spec)
+    # a resolved cutoff carries its own truncation error (results "cutoff"); an explicit n_max
+    # keeps the reference's check of the top level's population
+    tol = np.inf if cutoff is not None else TRUNCATION_TOL
     times = np.asarray(spec.times)
     measured = spec.target != "reference"
     realised = realised_model(model, spec.dephasing) if measured else model
-    traj = evolve(realised, times)
-    summary, fine = _summary(realised, times, spec.charging_n)
+    traj = evolve(realised, times, truncation_tol=tol)
+    summary, fine = _summary(realised, times, spec.charging_n, tol)
     dropped = realised is not model
     results = {
         "times": times,
@@ -177,7 +181,7 @@ def _run_spec(spec, jobs, progress, confirm, backend) -> dict:
         "versions": report.versions(),
     }
     if measured:
-        results.update(_measured(spec, model, times, jobs, progress, confirm, backend))
+        results.update(_measured(spec, model, times, jobs, progress, confirm, backend, tol))
     else:
         zeros = np.zeros_like(times)
         results.update(battery_energy={"value": traj.battery_energy, "stderr": zeros},

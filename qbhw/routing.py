@@ -9,8 +9,8 @@
                                   steps + emulated charger dephasing    channel, none
 
 Which executor runs a target (Aer, the fast snapshot-noise path, runtime local mode, IBM) is
-chosen by :func:`qbhw.execute.run` / :func:`qbhw.execute.run_prepared` (``qbhw.execute``'s
-module doc has the table).  The pulse path will plug in here as one more compiler.
+chosen in one place too: :func:`qbhw.execute.executors.executor_for` (its module doc has the
+table), called by :func:`qbhw.execute.run` / :func:`qbhw.execute.run_prepared`.  The pulse path will plug in here as one more compiler.
 
 ``dephasing = "none"`` drops the model's jumps from the circuits, so the circuits realise the
 model WITHOUT its jumps: :func:`realised_model` is that model, and every reference of the run

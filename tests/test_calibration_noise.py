@@ -20,6 +20,7 @@ from qbhw.calibration import (
     used_qubits,
 )
 from qbhw.execute.noisy import run_noisy
+from qbhw.errors import InputError
 
 CAL = Path(__file__).resolve().parents[1] / "calibrations"
 FEZ = load(CAL / "fake_fez-2025-02-26.json")
@@ -157,7 +158,7 @@ def test_star_and_chain_are_brute_force_minima():
 
 
 def test_coherence_refusal_says_what_to_change():
-    with pytest.raises(ValueError, match=r"^duration: .*shorten"):
+    with pytest.raises(InputError, match=r"^times: .*shorten"):
         select_pair(FEZ, duration=1e-3)
     q = 5
     with pytest.raises(ValueError, match=r"q5 .* T2 = .*shorten it below"):

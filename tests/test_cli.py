@@ -211,7 +211,7 @@ def _errors():
     return [
         (InputError("run.realizations", "too many for the step limit"), 2, "run.realizations: too many"),
         (ResourceError("times.num", "100000 times need 40 GB (limit 8 GB)"), 2, "times.num: 100000 times"),
-        (TruncationError("model.n_max: the highest Fock level holds 3e-2 of the population"), 2, "model.n_max"),
+        (TruncationError("the highest Fock level holds 3e-2 of the population"), 2, "model.n_max: the highest"),
         (RuntimeError("the simulator crashed"), 1, "the simulator crashed"),
         (MemoryError("Unable to allocate 7.5 GiB"), 1, "out of memory (Unable to allocate 7.5 GiB)"),
         (CostError("estimated 900 QPU seconds on ibm_fez exceeds 60 s; rerun with --yes"), 3, "rerun with --yes"),

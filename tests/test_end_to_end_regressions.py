@@ -66,3 +66,17 @@ def test_energy_at_the_ground_state_of_a_spin_chain_is_not_negative():
     # the unbiased linear energy is kept as its own field and may leave [0, E_max]
     assert r.battery_energy_linear.shape == r.battery_energy.shape
     np.testing.assert_allclose(r.battery_energy, np.clip(r.battery_energy_linear, 0, None), atol=1e-9)
+
+
+def test_a_short_cavity_cutoff_is_refused_before_anything_is_compiled(monkeypatch):
+    """Issue 11: the truncation check ran only after all circuits were simulated (157 s lost)."""
+    import qbhw.experiment as experiment
+    from qbhw.models import dicke
+    from qbhw.reference.solve import TruncationError
+
+    def never(*args, **kwargs):
+        raise AssertionError("compiled before the cutoff was checked")
+
+    monkeypatch.setattr(experiment, "compile_model", never)
+    with pytest.raises(TruncationError, match="n_max"):
+        run_experiment(dicke(4, 0.5, n_max=16), [0.0, 3.0])

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 from itertools import combinations
 
+from ..errors import InputError
 from .snapshot import CalibrationSnapshot
 
 __all__ = ["QubitChoice", "select_pair", "select_star", "select_chain", "check_coherence", "MIN_COHERENCE"]
@@ -89,8 +90,8 @@ def check_coherence(snapshot: CalibrationSnapshot, qubits, duration: float, *, m
         factor = math.exp(-duration / c.t2)
         if factor < min_coherence:
             limit = -c.t2 * math.log(min_coherence)
-            raise ValueError(
-                f"duration: the evolution takes about {duration * 1e6:.1f} us but q{q} of "
+            raise InputError(
+                "times", f"the evolution takes about {duration * 1e6:.1f} us but q{q} of "
                 f"{snapshot.backend_name} has T2 = {c.t2 * 1e6:.1f} us (coherence left "
                 f"{factor:.2f} < {min_coherence:.2f}); shorten it below {limit * 1e6:.1f} us "
                 "(fewer Trotter steps or shorter times) or choose qubits with longer T2"
@@ -106,8 +107,8 @@ def _refuse(snapshot, what, duration, min_coherence, candidates):
     if not candidates:
         raise ValueError(f"snapshot: {snapshot.backend_name} has no usable {what}")
     limit = max(min(snapshot.qubits[q].t2 for q in c) for c in candidates) * -math.log(min_coherence)
-    raise ValueError(
-        f"duration: no {what} on {snapshot.backend_name} keeps coherence exp(-t/T2) >= "
+    raise InputError(
+        "times", f"no {what} on {snapshot.backend_name} keeps coherence exp(-t/T2) >= "
         f"{min_coherence:.2f} for {duration * 1e6:.1f} us (none allows more than {limit * 1e6:.1f} us); "
         "shorten the evolution (fewer Trotter steps or shorter times) or lower min_coherence"
     )

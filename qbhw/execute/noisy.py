@@ -98,7 +98,7 @@ def coerce_pubs(pubs) -> list[tuple]:
             raise ValueError(f"pubs[{i}]: shots must be a positive integer, got {shots!r}")
         if circ.num_clbits == 0:
             raise ValueError(f"pubs[{i}]: circuit has no classical bits to sample")
-        if circ.num_clbits > MAX_CLBITS:
+        if len(_counted_bits(circ)) > MAX_CLBITS:
             raise ValueError(f"pubs[{i}]: {circ.num_clbits} classical bits, at most {MAX_CLBITS} supported")
         out.append((circ, arr, None if shots is None else int(shots)))
     return out
@@ -181,13 +181,25 @@ def _prepare(pubs, snapshot, target, initial_layout, optimization_level, seed_tr
     return tuple(out)
 
 
+def _counted_bits(circuit) -> list:
+    """The classical registers whose outcomes dense counts keep: all of them, or only "meas"
+    when all of them would need more than 2**MAX_CLBITS columns (a collision program's engine
+    records: those mid-circuit outcomes are summed out; the analysis reads "meas" only)."""
+    if circuit.num_clbits > MAX_CLBITS and any(c.name == "meas" for c in circuit.cregs):
+        return [c for c in circuit.cregs if c.name == "meas"]
+    return list(circuit.cregs)
+
+
 def counts_from_pub_result(pub_result, circuit) -> np.ndarray:
     """Dense counts (M, 2**num_clbits) from a SamplerV2 pub result of ``circuit``: bit j of the
-    column index is the circuit's clbit j (registers placed at their clbit offsets)."""
-    nclbits = circuit.num_clbits
+    column index is the circuit's clbit j (registers placed at their clbit offsets); for
+    circuits with more than MAX_CLBITS clbits, (M, 2**k) of the k-bit "meas" register only
+    ("meas" is always the first register: clbits 0..k-1)."""
+    registers = _counted_bits(circuit)
+    nclbits = sum(len(c) for c in registers)
     ints = None
     covered = 0
-    for creg in circuit.cregs:
+    for creg in registers:
         offset = circuit.find_bit(creg[0]).index
         if [circuit.find_bit(b).index for b in creg] != list(range(offset, offset + len(creg))):
             raise ValueError(f"circuit: classical register {creg.name!r} is not contiguous")

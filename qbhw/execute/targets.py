@@ -99,7 +99,7 @@ def device(target: str, backend=None, *, fractional: bool = False) -> Device:
 
             backend = connect(backend, fractional=fractional)
     if fractional and "rzz" not in backend.target.operation_names:
-        raise ValueError(f"fractional: {backend.name} has no RZZ gate (fake backends' local simulators have none); "
+        raise InputError("fractional", f"{backend.name} has no RZZ gate (fake backends' local simulators have none); "
                          "use target='aer-noisy' with the same calibration, or an IBM Heron backend")
     return Device(target, snapshot_backend(backend), backend)
 
@@ -175,8 +175,31 @@ def choose_qubits(program, snapshot) -> tuple[tuple[int, ...], str]:
         for logical, physical in zip(leaves, choice.qubits[1:]):
             layout[logical] = physical
         return tuple(layout), choice.reason
-    raise ValueError(f"qubits: no automatic layout for the coupling graph of {program.model.name!r} "
-                     f"({n} qubits); pass qubits=[...] (one device qubit per model qubit)")
+    # any other coupling graph: the best chain of n qubits, logical qubits along it in breadth-first
+    # order of the program's graph (coupled qubits stay close); the transpiler routes the rest by SWAPs
+    choice = select_chain(snapshot, n, duration=duration, two_qubit_gates=n2q)
+    order = _breadth_first(graph)
+    layout = [0] * n
+    for logical, physical in zip(order, choice.qubits):
+        layout[logical] = physical
+    return tuple(layout), (f"{choice.reason}; the coupling graph of {program.model.name!r} is not a chain, pair or "
+                           "star: logical qubits placed along the chain in breadth-first order, SWAPs routed by the "
+                           "transpiler")
+
+
+def _breadth_first(graph) -> list[int]:
+    """Every node of ``graph``, breadth-first from a least-connected node, neighbours by index."""
+    order: list[int] = []
+    for start in sorted(graph, key=lambda q: (len(graph[q]), q)):
+        if start in order:
+            continue
+        queue = [start]
+        while queue:
+            q = queue.pop(0)
+            if q not in order:
+                order.append(q)
+                queue.extend(sorted(graph[q] - set(order)))
+    return order
 
 
 def shots_per_pub(program, shots: int) -> tuple[int, ...]:
@@ -234,7 +257,7 @@ def run(program, *, target: str = "aer-ideal", shots: int = 4000, seed: int | No
     progress(done, total): called after each chunk of PUBs; fractional: see :func:`device`."""
     per = shots_per_pub(program, shots)
     if fractional and target == "aer-ideal":
-        raise ValueError("fractional: gate sets matter on devices only; use a device target (e.g. 'aer-noisy')")
+        raise InputError("fractional", "gate sets matter on devices only; use a device target (e.g. 'aer-noisy')")
     if target == "aer-ideal":
         from .aer import run_pubs
 
@@ -285,15 +308,17 @@ def prepare(program, dev: Device, qubits: Sequence[int] | None = None) -> Prepar
     from ..compile.dephasing import SIMULATOR_ONLY
 
     if getattr(program, "dephasing", None) in SIMULATOR_ONLY:
-        raise ValueError(f"dephasing: {program.dephasing!r} is a simulator check (a Kraus channel) that "
-                         f"{dev.name} cannot run; use dephasing='kicks', 'flips', 'mcm' or 'weak' on devices")
+        raise InputError("dephasing", f"{program.dephasing!r} is an exact Kraus channel, an ideal-simulator check: device "
+                                      f"targets (also aer-noisy, which emulates {dev.name}) transpile to the device's "
+                                      "gates, which a Kraus channel is not; use target 'aer-ideal' for it, or "
+                                      "dephasing 'kicks', 'flips', 'mcm' or 'weak'")
     width = program.pubs[0][0].num_qubits
     if qubits is None:
         layout, reason = choose_qubits(program, dev.snapshot)
     else:
         layout = tuple(int(q) for q in qubits)
         if len(layout) != width or len(set(layout)) != len(layout):
-            raise ValueError(f"qubits: need {width} distinct device qubits, got {list(qubits)}")
+            raise InputError("qubits", f"need {width} distinct device qubits, got {list(qubits)}")
         check_coherence(dev.snapshot, layout, estimated_duration(program, dev.snapshot)[0])
         reason = f"qubits {layout} given by the user"
     # level 2 resynthesises each Trotter step's two-qubit block: 2 CZ per exchange step instead

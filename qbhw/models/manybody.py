@@ -26,12 +26,13 @@ import numpy as np
 from . import validate as check
 from .base import Model, Subsystem
 from .collective import collective_raising
-from .operators import basis_projector, embed, lowering, number, product_state
+from .operators import basis_projector, embed, embed_many, lowering, number, product_state
 
 
 def _default_n_max(photons: int, n: int, rwa: bool) -> int:
     # RWA conserves a^dag a + K, so photons + ... never exceeds photons + n; counter-rotating
-    # terms populate higher levels: keep a margin (evolve() raises TruncationError if short)
+    # terms populate higher levels: keep a margin (evolve() raises TruncationError if short;
+    # qbhw.reference.resolve_cutoff finds the cutoff that given times need)
     return photons + 1 if rwa else max(2 * n, photons + n) + 8  # +1: top level stays empty
 
 
@@ -51,14 +52,17 @@ def dicke(n_spins, g, omega_c=1.0, omega_0=1.0, photons=None, rwa=False, normali
         raise ValueError(f"n_max must be >= photons = {photons}, got {n_max}")
     coupling = g / np.sqrt(n) if normalise else g
     dims = (n_max + 1, n + 1)
-    a = embed(lowering(n_max + 1), 0, dims)
-    sp = embed(collective_raising(n), 1, dims)
-    k = embed(number(n + 1), 1, dims)
+    a, sp = lowering(n_max + 1), collective_raising(n)  # local operators; products via embed_many
     if rwa:
-        h1 = coupling * (a @ sp + a.conj().T @ sp.conj().T)
+        h0 = embed_many({0: a, 1: sp}, dims)
+        h0 += embed_many({0: a.conj().T, 1: sp.conj().T}, dims)
     else:
-        h1 = coupling * (a + a.conj().T) @ (sp + sp.conj().T)
-    h0 = omega_c * a.conj().T @ a + omega_0 * k + h1
+        h0 = embed_many({0: a + a.conj().T, 1: sp + sp.conj().T}, dims)
+    h0 *= coupling
+    # basis index = k (n_max + 1) + m for m photons and k excited spins (the cavity is rightmost)
+    photons_of = np.tile(np.arange(n_max + 1, dtype=float), n + 1)
+    excitations_of = np.repeat(np.arange(n + 1, dtype=float), n_max + 1)
+    h0[np.diag_indices_from(h0)] += omega_c * photons_of + omega_0 * excitations_of
     return Model(
         name="dicke",
         subsystems=(Subsystem("cavity", "charger", n_max + 1, "oscillator", omega_c),
@@ -66,7 +70,7 @@ def dicke(n_spins, g, omega_c=1.0, omega_0=1.0, photons=None, rwa=False, normali
         h0=h0, drives=(), jumps=(), h_battery=omega_0 * number(n + 1),
         h_charger=omega_c * number(n_max + 1),
         rho0=product_state([basis_projector(n_max + 1, photons), basis_projector(n + 1, 0)]),
-        number_operator=embed(number(n_max + 1), 0, dims) + k,
+        number_operator=np.diag(photons_of + excitations_of),
         params=dict(n_spins=n, g=g, omega_c=omega_c, omega_0=omega_0, photons=photons, rwa=rwa,
                     normalise=bool(normalise), n_max=n_max),
         battery_levels=(omega_0 * np.arange(n + 1, dtype=float), [comb(n, j) for j in range(n + 1)]),
@@ -93,11 +97,14 @@ def rabi_parallel(n_cells, g, omega_c=1.0, omega_0=1.0, rwa=False, *, n_max=None
         raise ValueError(f"n_cells = {n} with n_max = {n_max} gives Hilbert dimension "
                          f"{int(np.prod(dims, dtype=float))} > {MAX_PARALLEL_DIM}; use N x dicke(1, g, photons=1)")
     h0 = np.zeros((int(np.prod(dims)),) * 2, dtype=complex)
+    a, s = lowering(n_max + 1), lowering(2)
     for i in range(n):
-        a = embed(lowering(n_max + 1), 2 * i, dims)
-        s = embed(lowering(2), 2 * i + 1, dims)
-        h1 = a @ s.conj().T + a.conj().T @ s if rwa else (a + a.conj().T) @ (s + s.conj().T)
-        h0 += omega_c * a.conj().T @ a + omega_0 * s.conj().T @ s + g * h1
+        c, q = 2 * i, 2 * i + 1  # this cell's cavity and TLS
+        if rwa:
+            h1 = embed_many({c: a, q: s.conj().T}, dims) + embed_many({c: a.conj().T, q: s}, dims)
+        else:
+            h1 = embed_many({c: a + a.conj().T, q: s + s.conj().T}, dims)
+        h0 += omega_c * embed(number(n_max + 1), c, dims) + omega_0 * embed(number(2), q, dims) + g * h1
     bdims = (2,) * n
     tls = tuple(2 * i + 1 for i in range(n))
     subsystems = sum(((Subsystem(f"cavity_{i}", "charger", n_max + 1, "oscillator", omega_c),

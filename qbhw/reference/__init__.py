@@ -9,3 +9,6 @@ __all__ += ["ChargingTime", "battery_energy_series", "exact_charging_time"]
 from .star import LongTime, StarCurve, star_charging, star_long_time  # noqa: E402
 
 __all__ += ["LongTime", "StarCurve", "star_charging", "star_long_time"]
+from .cutoff import Cutoff, resolve_cutoff  # noqa: E402
+
+__all__ += ["Cutoff", "resolve_cutoff"]

@@ -1,11 +1,31 @@
 """Exact solutions of a model's master equation: ``evolve`` and ``steady_state``.
 
-Method, chosen per model:
-- a drive that a frame U = exp(i w_d N t) removes exactly (``Model.rotating_frame``), or no
-  drive at all: a time-independent Liouvillian, propagated with ``expm`` (dense, Hilbert
-  dimension <= DENSE_LIMIT) or ``expm_multiply`` (sparse) between the requested times;
-- any other drive: the time-dependent lab-frame equation with an adaptive 8th-order
-  Runge-Kutta (DOP853, rtol 1e-10, atol 1e-12).
+``evolve`` picks the method from the problem; ``Trajectory.method`` names it:
+
+closed system (no jump with a nonzero rate) from a pure initial state |psi0>: the ket, never rho,
+restricted to the invariant subspace psi0 lives in (the components of H's coupling graph that
+hold psi0: one parity sector of the Dicke model, for instance)
+- "ket eigh": time-independent H (no drive, or a drive the frame U = exp(i w_d N t) removes,
+  ``Model.rotating_frame``): H = V diag(E) V^dag once, then psi(t) = V (e^{-iEt} * V^dag psi0)
+  at every time point in one matrix product;
+- "ket lanczos": the same H when that is predicted to be faster (a large subspace, short
+  times: ``_eigh_is_cheaper``): Lanczos steps of KRYLOV_DIM vectors with dense output, error
+  <= KRYLOV_TOL per unit time;
+- "ket DOP853": a drive that no frame removes, i dpsi/dt = H(t) psi (adaptive 8th-order
+  Runge-Kutta, rtol 1e-10, atol 1e-12).
+otherwise the density matrix and the Liouvillian L (row-major vec, ``liouvillian.py``)
+- "liouvillian eig": time independent, Hilbert dimension <= LIOUVILLIAN_EIG_LIMIT:
+  L = R diag(w) R^-1 once, vec rho(t) = R (e^{wt} * c) with R c = vec rho0, any time grid.
+  Near an exceptional point L is (nearly) defective, R ill conditioned and c large with
+  cancelling terms: when sum_k |c_k| > EIG_MAX_AMPLIFICATION |vec rho0| (rounding error
+  ~ 1e-16 times that) one of the next two is used instead;
+- "liouvillian expm": time independent, dimension <= LIOUVILLIAN_DENSE_LIMIT, uniform grid:
+  one dense propagator expm(L dt) applied from point to point;
+- "liouvillian expm_multiply": otherwise time independent: sparse L, scipy's truncated
+  Taylor action on vec rho;
+- "liouvillian DOP853": a drive that no frame removes (same integrator as for kets).
+Reduced states come from the kets directly (rho_B = M M^dag with M the ket reshaped to
+battery x rest), so a ket path never builds the D x D states unless ``full_state=True``.
 
 ``steady_state`` returns the long-time limit REACHED FROM THE MODEL'S INITIAL STATE: the
 initial state projected onto the Liouvillian kernel along its range, P0 = R (Lf^H R)^-1 Lf^H
@@ -17,32 +37,49 @@ kernel is degenerate (dimension 2 for the TLS pair) and a generic null vector is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 from scipy.integrate import solve_ivp
+from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import expm_multiply
 
-from ..metrics import energy, ergotropy, passive_energy
+from ..errors import InputError
+from ..metrics import ergotropy
 from ..models import Model
+from ..models.operators import partial_trace
 from .liouvillian import hamiltonian_part, liouvillian
 from .unital import block_offdiagonal_long_time
 
-DENSE_LIMIT = 64  # Hilbert-space dimension up to which Liouvillians are built dense
+DENSE_LIMIT = 64  # Hilbert dimension up to which H(t) is applied dense (ket ODE); charging.py's limit
+LIOUVILLIAN_EIG_LIMIT = 16  # Hilbert dimension up to which L (D^2 x D^2) is diagonalised
+LIOUVILLIAN_DENSE_LIMIT = 24  # dense L (expm) up to here, sparse expm_multiply beyond (1000 times:
+#                              0.11 s vs 0.26 s at D = 20, 82 s vs 0.2 s at D = 64)
+KRYLOV_DIM = 30  # Lanczos basis size per step ("ket lanczos")
+KRYLOV_TOL = 1e-11  # error (norm of the ket) per unit time allowed in the Lanczos steps
+EIG_MAX_AMPLIFICATION = 1e6  # sum_k |c_k| / |rho0| above which R is too ill conditioned
 STEADY_DENSE_LIMIT = 40  # null-space solves use dense SVD/eig (D^2 x D^2): ~10 s at 36
 _ODE_TOL = dict(rtol=1e-10, atol=1e-12)
+_PURE_ATOL = 1e-12  # largest 1 - Tr rho0^2 of an initial state that counts as pure
 
 
-class TruncationError(ValueError):
+class TruncationError(InputError):
     """An oscillator's highest kept Fock level is populated: n_max is too small."""
+
+    def __init__(self, message: str):
+        super().__init__("model.n_max", message)
 
 
 @dataclass(frozen=True, eq=False)
 class Trajectory:
     """Reference trajectory.  States are in ``frame`` ("lab" or "rotating"); energies and
-    ergotropies are frame independent.  ``states`` is None unless full_state=True."""
+    ergotropies are frame independent.  ``states`` is None unless full_state=True;
+    ``charger_states`` is computed on first access (T x d_C^2 numbers: large for a cavity).
+    ``method`` is one of the names in the module docstring ("ket eigh", "liouvillian eig", ...)."""
 
     model: Model
     times: np.ndarray
@@ -50,10 +87,14 @@ class Trajectory:
     battery_ergotropy: np.ndarray
     charger_energy: np.ndarray
     battery_states: np.ndarray
-    charger_states: np.ndarray
     states: np.ndarray | None
     frame: str
     method: str
+    _charger_states: Callable[[], np.ndarray] = field(repr=False)
+
+    @cached_property
+    def charger_states(self) -> np.ndarray:
+        return self._charger_states()
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,6 +147,17 @@ def _jumps(model: Model):
     return [(np.asarray(j.operator), j.rate) for j in model.jumps]
 
 
+def _pure_ket(model: Model) -> np.ndarray | None:
+    """psi0 with rho0 = |psi0><psi0| for a closed model from a pure state (Tr rho0^2 = 1), else None."""
+    if any(j.rate != 0.0 for j in model.jumps):
+        return None
+    rho = np.asarray(model.rho0)
+    if abs(np.vdot(rho, rho).real - 1.0) > _PURE_ATOL:
+        return None
+    j = int(np.argmax(np.real(np.diag(rho))))
+    return rho[:, j] / np.sqrt(rho[j, j].real)
+
+
 def _is_uniform(t: np.ndarray) -> bool:
     if t.size < 3:
         return True
@@ -113,91 +165,282 @@ def _is_uniform(t: np.ndarray) -> bool:
     return bool(np.allclose(dt, dt[0], rtol=1e-9, atol=0.0))
 
 
-def _propagate_static(h: np.ndarray, model: Model, times: np.ndarray) -> tuple[np.ndarray, str]:
+def _expm_multiply_series(gen, v0: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """exp(gen t) v0 at every time (rows), gen sparse."""
+    v = expm_multiply(gen * times[0], v0) if times[0] > 0 else v0
+    if times.size > 1 and _is_uniform(times):
+        return expm_multiply(gen, v, start=0.0, stop=times[-1] - times[0], num=times.size, endpoint=True)
+    out = np.empty((times.size, v0.size), dtype=complex)
+    out[0] = v
+    for k in range(1, times.size):
+        v = expm_multiply(gen * (times[k] - times[k - 1]), v)
+        out[k] = v
+    return out
+
+
+def _expm_steps(gen: np.ndarray, v0: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """exp(gen t) v0 at every time (rows), gen dense: one propagator per distinct step."""
+    out = np.empty((times.size, v0.size), dtype=complex)
+    v = la.expm(gen * times[0]) @ v0 if times[0] > 0 else v0
+    out[0] = v
+    step = la.expm(gen * (times[1] - times[0])) if times.size > 1 and _is_uniform(times) else None
+    for k in range(1, times.size):
+        prop = step if step is not None else la.expm(gen * (times[k] - times[k - 1]))
+        v = prop @ v
+        out[k] = v
+    return out
+
+
+def _eig_series(gen: np.ndarray, v0: np.ndarray, times: np.ndarray) -> np.ndarray | None:
+    """exp(gen t) v0 at every time from one eigendecomposition, or None if it is ill conditioned."""
+    w, r = la.eig(gen)
+    try:
+        c = la.solve(r, v0)
+    except la.LinAlgError:
+        return None
+    if not np.all(np.isfinite(c)) or np.abs(c).sum() > EIG_MAX_AMPLIFICATION * np.linalg.norm(v0):
+        return None
+    return (r @ (np.exp(np.outer(w, times)) * c[:, None])).T
+
+
+def _reachable(h: np.ndarray, psi0: np.ndarray) -> np.ndarray:
+    """Basis indices of the smallest sum of H's coupling-graph components holding psi0: the
+    invariant subspace the ket never leaves (e.g. one parity sector of the Dicke model)."""
+    _, labels = connected_components(sp.csr_matrix(h != 0), directed=False)
+    return np.flatnonzero(np.isin(labels, labels[psi0 != 0]))
+
+
+def _real_if_real(a: np.ndarray) -> np.ndarray:
+    return a.real if not np.iscomplexobj(a) or not np.any(a.imag) else a
+
+
+def _times_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b with a complex, b real or complex: two real products when b is real."""
+    return a.real @ b + 1j * (a.imag @ b) if not np.iscomplexobj(b) else a @ b
+
+
+def _lanczos(h, v: np.ndarray, m: int):
+    """Orthonormal Krylov basis (rows) and tridiagonal (alpha, beta) of Hermitian h from v
+    (full reorthogonalisation); fewer than m rows when span{v, hv, ...} closes earlier."""
+    basis = np.empty((m, v.size), dtype=complex)
+    basis[0] = v / np.linalg.norm(v)
+    alpha, beta = np.empty(m), np.empty(m - 1)
+    for j in range(m):
+        w = h @ basis[j]
+        alpha[j] = np.vdot(basis[j], w).real
+        if j == m - 1:
+            break
+        for _ in range(2):  # classical Gram-Schmidt, twice
+            w = w - basis[: j + 1].T @ (basis[: j + 1] @ w.conj()).conj()
+        beta[j] = np.linalg.norm(w)
+        if beta[j] <= 1e-13 * max(1.0, abs(alpha[j])):
+            return basis[: j + 1], alpha[: j + 1], beta[:j]
+        basis[j + 1] = w / beta[j]
+    return basis, alpha, beta
+
+
+def _lanczos_series(h, psi0: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """e^{-iht} psi0 at every time (rows) by Lanczos steps with dense output.
+
+    Each step spans K_m = {psi, h psi, ..., h^{m-1} psi} (m = KRYLOV_DIM) and gives
+    psi(t + tau) = |psi| V exp(-i tau T_m) e_1 for every requested time in the step; the step
+    tau is the largest with |y_m(tau) - y_{m-1}(tau)| |psi| <= KRYLOV_TOL tau (the difference of
+    the m- and (m-1)-dimensional approximations, which overestimates the error of the first)."""
+    out = np.empty((times.size, psi0.size), dtype=complex)
+    psi, now, k, tau = psi0.astype(complex), 0.0, 0, None
+    while k < times.size:
+        basis, alpha, beta = _lanczos(h, psi, KRYLOV_DIM)
+        norm = np.linalg.norm(psi)
+        theta, q = la.eigh_tridiagonal(alpha, beta)
+        exact = basis.shape[0] < KRYLOV_DIM  # an invariant subspace: no truncation error
+        if not exact:
+            theta_s, q_s = la.eigh_tridiagonal(alpha[:-1], beta[:-1])
+
+        def coefficients(taus):  # (len(basis), len(taus)) of the m-dimensional approximation
+            return norm * q @ (np.exp(-1j * np.outer(theta, taus)) * q[0][:, None])
+
+        def error(step):
+            if exact:
+                return 0.0
+            small = norm * q_s @ (np.exp(-1j * theta_s * step) * q_s[0])
+            y = coefficients([step])[:, 0]
+            return float(np.sqrt(np.sum(np.abs(y[:-1] - small) ** 2) + abs(y[-1]) ** 2))
+
+        remaining = times[-1] - now
+        tau = min(remaining, 2.0 * tau if tau else KRYLOV_DIM / (2.0 * max(1e-12, np.abs(theta).max())))
+        while error(tau) > KRYLOV_TOL * tau:
+            tau *= 0.7
+            if tau < 1e-12 * max(1.0, times[-1]):
+                raise RuntimeError("Lanczos propagation stalled (no step meets KRYLOV_TOL)")
+        end = times[-1] if tau >= remaining else now + tau
+        stop = int(np.searchsorted(times, end, side="right"))
+        if stop > k:
+            out[k:stop] = (basis.T @ coefficients(times[k:stop] - now)).T
+            k = stop
+        psi = basis.T @ coefficients([end - now])[:, 0]
+        now = end
+    return out
+
+
+def _eigh_is_cheaper(h: np.ndarray, times: np.ndarray) -> bool:
+    """Predicted seconds (one core) of "ket eigh", ~2.7e-10 D^3 + 4e-10 D^2 T, against
+    "ket lanczos", ~(1 + |H|_1 t_max / KRYLOV_DIM) steps x (2e-3 + 3e-6 D) + 2e-8 D T: the
+    Lanczos step covers about KRYLOV_DIM / |H|_1 in time (measured on the Dicke model)."""
+    d, n_t = h.shape[0], times.size
+    steps = 1.0 + np.abs(h).sum(axis=0).max() * times[-1] / KRYLOV_DIM
+    return 2.7e-10 * d**3 + 4e-10 * d**2 * n_t <= steps * (2e-3 + 3e-6 * d) + 2e-8 * d * n_t
+
+
+def _kets_static(h: np.ndarray, psi0: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, str]:
+    """psi(t) = e^{-iHt} psi0 on the invariant subspace of psi0 (zero elsewhere)."""
+    idx = _reachable(h, psi0)
+    hs, p0 = _real_if_real(h[np.ix_(idx, idx)]), psi0[idx]
+    kets = np.zeros((times.size, h.shape[0]), dtype=complex)
+    if _eigh_is_cheaper(hs, times):
+        e, v = la.eigh(hs)
+        amplitudes = np.exp(-1j * np.outer(times, e)) * (v.conj().T @ p0)
+        kets[:, idx] = _times_matrix(amplitudes, v.T)
+        return kets, "ket eigh"
+    kets[:, idx] = _lanczos_series(sp.csr_matrix(hs), p0, times)
+    return kets, "ket lanczos"
+
+
+def _liouvillian_series(lv, v0: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, str]:
+    """exp(L t) v0 at every time without an eigendecomposition (L dense or sparse)."""
+    if not sp.issparse(lv) and _is_uniform(times):
+        return _expm_steps(lv, v0, times), "liouvillian expm"
+    return _expm_multiply_series(sp.csc_matrix(lv), v0, times), "liouvillian expm_multiply"
+
+
+def _states_static(h: np.ndarray, model: Model, times: np.ndarray) -> tuple[np.ndarray, str]:
     d = h.shape[0]
     v0 = np.asarray(model.rho0).reshape(-1)
-    out = np.empty((times.size, d * d), dtype=complex)
-    if d <= DENSE_LIMIT:
-        lv = liouvillian(h, _jumps(model))
-        v = la.expm(lv * times[0]) @ v0 if times[0] > 0 else v0
-        out[0] = v
-        step = la.expm(lv * (times[1] - times[0])) if times.size > 1 and _is_uniform(times) else None
-        for k in range(1, times.size):
-            prop = step if step is not None else la.expm(lv * (times[k] - times[k - 1]))
-            v = prop @ v
-            out[k] = v
-        return out, "dense expm"
-    lv = liouvillian(h, _jumps(model), sparse=True).tocsc()
-    v = expm_multiply(lv * times[0], v0) if times[0] > 0 else v0
-    if times.size > 1 and _is_uniform(times):
-        out[:] = expm_multiply(lv, v, start=0.0, stop=times[-1] - times[0], num=times.size, endpoint=True)
-    else:
-        out[0] = v
-        for k in range(1, times.size):
-            v = expm_multiply(lv * (times[k] - times[k - 1]), v)
-            out[k] = v
-    return out, "sparse expm_multiply"
+    lv = liouvillian(h, _jumps(model), sparse=d > LIOUVILLIAN_DENSE_LIMIT)
+    if d <= LIOUVILLIAN_EIG_LIMIT:
+        out = _eig_series(lv, v0, times)
+        if out is not None:
+            return out, "liouvillian eig"
+    return _liouvillian_series(lv, v0, times)
 
 
-def _propagate_driven(model: Model, times: np.ndarray) -> tuple[np.ndarray, str]:
-    d = model.dimension
-    sparse = d > DENSE_LIMIT
-    l0 = liouvillian(np.asarray(model.h0), _jumps(model), sparse=sparse)
-    terms = []  # (frequency, superoperator of -i[A, .]) ; H(t) = h0 + sum A e^{-iwt} + h.c.
-    for drive in model.drives:
-        a = np.asarray(drive.operator)
-        terms.append((drive.frequency, hamiltonian_part(a, sparse=sparse), hamiltonian_part(a.conj().T, sparse=sparse)))
+def _integrate(g0, terms, v0: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """dv/dt = (g0 + sum_k e^{-i w_k t} A_k + e^{+i w_k t} B_k) v from v(0) = v0 (rows: times)."""
 
     def rhs(t, v):
-        out = l0 @ v
-        for w, ka, kad in terms:
-            out = out + np.exp(-1j * w * t) * (ka @ v) + np.exp(1j * w * t) * (kad @ v)
+        out = g0 @ v
+        for w, ga, gb in terms:
+            out = out + np.exp(-1j * w * t) * (ga @ v) + np.exp(1j * w * t) * (gb @ v)
         return out
 
-    v0 = np.asarray(model.rho0, dtype=complex).reshape(-1)
-    sol = solve_ivp(rhs, (0.0, float(times[-1])), v0, t_eval=times, method="DOP853", **_ODE_TOL)
+    sol = solve_ivp(rhs, (0.0, float(times[-1])), v0.astype(complex), t_eval=times, method="DOP853",
+                    **_ODE_TOL)
     if not sol.success:
         raise RuntimeError(f"time-dependent integration failed: {sol.message}")
-    return sol.y.T, "lab-frame DOP853 (rtol 1e-10, atol 1e-12)"
+    return sol.y.T
 
 
-def _to_lab(states: np.ndarray, model: Model, times: np.ndarray) -> np.ndarray:
-    """rho_lab(t) = U^dag rho_rot U with U = exp(i w_d N t); N is diagonal in the model basis."""
+def _kets_driven(model: Model, psi0: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, str]:
+    """i dpsi/dt = H(t) psi, H(t) = h0 + sum_k A_k e^{-i w_k t} + h.c."""
+    as_op = sp.csr_matrix if model.dimension > DENSE_LIMIT else np.asarray
+    terms = [(d.frequency, -1j * as_op(d.operator), -1j * as_op(np.asarray(d.operator).conj().T))
+             for d in model.drives]
+    return _integrate(-1j * as_op(model.h0), terms, psi0, times), "ket DOP853"
+
+
+def _states_driven(model: Model, times: np.ndarray) -> tuple[np.ndarray, str]:
+    sparse = model.dimension > LIOUVILLIAN_DENSE_LIMIT
+    l0 = liouvillian(np.asarray(model.h0), _jumps(model), sparse=sparse)
+    terms = [(d.frequency, hamiltonian_part(np.asarray(d.operator), sparse=sparse),
+              hamiltonian_part(np.asarray(d.operator).conj().T, sparse=sparse)) for d in model.drives]
+    return _integrate(l0, terms, np.asarray(model.rho0).reshape(-1), times), "liouvillian DOP853"
+
+
+def _lab_phases(model: Model, times: np.ndarray) -> np.ndarray:
+    """e^{-i w_d n_i t} (times x basis): psi_lab = U^dag psi_rot with U = exp(i w_d N t)."""
     n = np.real(np.diag(np.asarray(model.number_operator)))
-    w = model.drive_frequency
-    phase = np.exp(-1j * w * times[:, None, None] * (n[None, :, None] - n[None, None, :]))
-    return states * phase
+    return np.exp(-1j * model.drive_frequency * np.outer(times, n))
 
 
-def _check_truncation(model: Model, states: np.ndarray, times: np.ndarray, tol: float) -> None:
+def _ket_matrices(kets: np.ndarray, keep, dims) -> np.ndarray:
+    """Kets (T, D) as matrices (T, d_keep, d_rest): rows index the subsystems ``keep`` (ordered
+    as ``partial_trace``: lowest kept index rightmost), so rho_keep = M M^dag."""
+    rev = list(reversed(range(len(dims))))  # tensor axis (after the time axis) -> subsystem
+    tensor = kets.reshape(kets.shape[0], *[dims[k] for k in rev])
+    kept = [1 + a for a, k in enumerate(rev) if k in keep]
+    rest = [1 + a for a, k in enumerate(rev) if k not in keep]
+    dk = int(np.prod([dims[k] for k in keep]))
+    return tensor.transpose(0, *kept, *rest).reshape(kets.shape[0], dk, -1)
+
+
+def _gram(m: np.ndarray) -> np.ndarray:
+    return m @ m.conj().transpose(0, 2, 1)
+
+
+def _check_truncation(model: Model, top_population, when, tol: float) -> None:
+    """top_population(k): population of subsystem k's highest level at each time (array)."""
     for k, s in enumerate(model.subsystems):
         if s.kind != "oscillator":
             continue
-        from ..models.operators import partial_trace
-
-        top = partial_trace(states, [k], model.dims)[..., -1, -1].real
+        top = np.asarray(top_population(k))
         i = int(np.argmax(top))
         if top[i] > tol:
-            when = f"t = {times[i]:g}" if times is not None else "the steady state"
             raise TruncationError(
                 f"{s.name} truncated at n_max = {s.dim - 1} is too small: population of "
-                f"|n_max> reaches {top[i]:.2e} at {when} (truncation_tol = {tol:g}); "
+                f"|n_max> reaches {top[i]:.2e} at {when(i)} (truncation_tol = {tol:g}); "
                 f"increase n_max (e.g. to {2 * (s.dim - 1)}) or shorten the times"
             )
 
 
-def _observables(model: Model, states: np.ndarray):
-    rho_b = model.reduce(states, "battery")
-    rho_c = model.reduce(states, "charger")
-    hb = np.asarray(model.h_battery)
-    e_b = energy(rho_b, hb)
+def _top_of_states(states: np.ndarray, dims, k: int) -> np.ndarray:
+    """Population of subsystem k's highest level in each state."""
+    return partial_trace(states, [k], dims)[..., -1, -1].real
+
+
+def _top_of_kets(kets: np.ndarray, dims, k: int) -> np.ndarray:
+    return _populations(kets, [k], dims)[:, -1]
+
+
+def _populations(kets: np.ndarray, keep, dims) -> np.ndarray:
+    """Basis populations (T, d_keep) of the subsystems ``keep`` (ordered as ``partial_trace``)."""
+    n = len(dims)
+    probs = (np.abs(kets) ** 2).reshape(kets.shape[0], *reversed(dims))
+    summed = tuple(1 + a for a in range(n) if n - 1 - a not in keep)
+    return probs.sum(axis=summed).reshape(kets.shape[0], -1)
+
+
+def _charger_energy_of_kets(model: Model, kets: np.ndarray, m_c: np.ndarray) -> np.ndarray:
+    """<psi|H_C|psi> at every time; from the charger populations when H_C is diagonal."""
+    h_c = np.asarray(model.h_charger)
+    diagonal = np.diag(h_c)
+    if not np.any(h_c - np.diag(diagonal)):
+        return _populations(kets, model.charger, model.dims) @ diagonal.real
+    return np.einsum("tir,tir->t", m_c.conj(), h_c @ m_c).real
+
+
+def _passive_slots(model: Model, d: int) -> np.ndarray:
+    """The d lowest energies of the FULL battery spectrum (``Model.battery_levels``), ascending."""
+    levels, mult = model.battery_levels
+    order = np.argsort(levels, kind="stable")
+    counts = [min(int(mult[i]), d) for i in order]
+    return np.repeat(np.asarray(levels, dtype=float)[order], counts)[:d]
+
+
+def _hermitian(a: np.ndarray) -> np.ndarray:
+    return 0.5 * (a + a.conj().transpose(0, 2, 1))
+
+
+def _energies(states: np.ndarray, h) -> np.ndarray:
+    """Re Tr[h rho] for a stack of states that are Hermitian by construction."""
+    return np.einsum("tij,ji->t", states, np.asarray(h)).real
+
+
+def _battery_observables(model: Model, rho_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """E_B and ergotropy of a stack of battery states."""
+    e_b = _energies(rho_b, model.h_battery)
     if model.battery_levels is None:
-        w_b = ergotropy(rho_b, hb)
-    else:  # reduced representation: passive energy over the full battery spectrum
-        levels, mult = model.battery_levels
-        w_b = np.array([e - passive_energy(np.linalg.eigvalsh(r), levels, mult)
-                        for e, r in zip(e_b, rho_b)]).clip(min=0.0)
-    return rho_b, rho_c, e_b, w_b, energy(rho_c, np.asarray(model.h_charger))
+        return e_b, ergotropy(rho_b, np.asarray(model.h_battery))
+    pops = np.linalg.eigvalsh(rho_b)[:, ::-1]  # reduced representation: the full spectrum's levels
+    return e_b, np.maximum(e_b - pops @ _passive_slots(model, rho_b.shape[-1]), 0.0)
 
 
 # --- public -------------------------------------------------------------------------------
@@ -205,7 +448,8 @@ def _observables(model: Model, states: np.ndarray):
 
 def evolve(model: Model, times, *, frame: str = "lab", full_state: bool = False,
            truncation_tol: float = 1e-5) -> Trajectory:
-    """Solve the model's master equation from its initial state at t = 0 and sample ``times``.
+    """Solve the model's master equation from its initial state at t = 0 and sample ``times``
+    (method chosen from the problem, see the module docstring and ``Trajectory.method``).
 
     frame: "lab" (default) or "rotating" (the frame exp(i w_d N t) of a drive it removes).
     full_state: keep the full density matrices in ``Trajectory.states``.
@@ -220,19 +464,33 @@ def evolve(model: Model, times, *, frame: str = "lab", full_state: bool = False,
             f"model {model.name!r} has no rotating frame that makes it time independent "
             "(no drive, or a drive that does not conserve excitations); use frame='lab'"
         )
-    if h is None:
-        vecs, method = _propagate_driven(model, t)
+    to_lab = native == "rotating" and frame == "lab"
+    psi0 = _pure_ket(model)
+    if psi0 is not None:
+        kets, method = _kets_static(h, psi0, t) if h is not None else _kets_driven(model, psi0, t)
+        if to_lab:
+            kets = kets * _lab_phases(model, t)
+        rho_b = _gram(_ket_matrices(kets, model.battery, model.dims))
+        m_c = _ket_matrices(kets, model.charger, model.dims)
+        e_c = _charger_energy_of_kets(model, kets, m_c)
+        charger_states = partial(_gram, m_c)
+        top = partial(_top_of_kets, kets, model.dims)
+        states = np.einsum("ti,tj->tij", kets, kets.conj()) if full_state else None
     else:
-        vecs, method = _propagate_static(h, model, t)
-    d = model.dimension
-    states = vecs.reshape(t.size, d, d)
-    states = 0.5 * (states + states.conj().transpose(0, 2, 1))
-    if native == "rotating" and frame == "lab":
-        states = _to_lab(states, model, t)
-    _check_truncation(model, states, t, truncation_tol)
-    rho_b, rho_c, e_b, w_b, e_c = _observables(model, states)
-    return Trajectory(model, t, e_b, w_b, e_c, rho_b, rho_c, states if full_state else None,
-                      frame, f"{method} in the {native} frame")
+        vecs, method = _states_static(h, model, t) if h is not None else _states_driven(model, t)
+        d = model.dimension
+        states = _hermitian(vecs.reshape(t.size, d, d))
+        if to_lab:
+            phases = _lab_phases(model, t)
+            states = states * phases[:, :, None] * phases[:, None, :].conj()
+        rho_b, rho_c = model.reduce(states, "battery"), model.reduce(states, "charger")
+        e_c = _energies(rho_c, model.h_charger)
+        charger_states = partial(np.asarray, rho_c)
+        top = partial(_top_of_states, states, model.dims)
+    _check_truncation(model, top, lambda i: f"t = {t[i]:g}", truncation_tol)
+    e_b, w_b = _battery_observables(model, rho_b)
+    return Trajectory(model, t, e_b, w_b, e_c, rho_b, states if full_state else None, frame, method,
+                      charger_states)
 
 
 def steady_state(model: Model, *, truncation_tol: float = 1e-5, atol: float = 1e-9) -> SteadyState:
@@ -253,7 +511,8 @@ def steady_state(model: Model, *, truncation_tol: float = 1e-5, atol: float = 1e
                 f"{int(np.log2(STEADY_DENSE_LIMIT))} qubits, or one qubit and a {STEADY_DENSE_LIMIT // 2}-level "
                 "collective battery (reduce N or n_max, or use evolve() to long times)"
             )
-        rho_b, rho_c, e_b, w_b, e_c = _observables(model, closed_form[None])
+        rho_b, rho_c = model.reduce(closed_form[None], "battery"), model.reduce(closed_form[None], "charger")
+        (e_b, w_b), e_c = _battery_observables(model, rho_b), _energies(rho_c, model.h_charger)
         return SteadyState(model, float(e_b[0]), float(w_b[0]), float(e_c[0]), rho_b[0], rho_c[0],
                            closed_form, native, d // 2, np.nan, np.nan)
     lv = liouvillian(h, _jumps(model))
@@ -284,8 +543,10 @@ def steady_state(model: Model, *, truncation_tol: float = 1e-5, atol: float = 1e
         rho = v.reshape(d, d)
         rho = 0.5 * (rho + rho.conj().T)
         rho = rho / np.trace(rho).real
-    _check_truncation(model, rho[None], None, truncation_tol)
-    rho_b, rho_c, e_b, w_b, e_c = _observables(model, rho[None])
+    _check_truncation(model, partial(_top_of_states, rho[None], model.dims), lambda i: "the steady state",
+                      truncation_tol)
+    rho_b, rho_c = model.reduce(rho[None], "battery"), model.reduce(rho[None], "charger")
+    (e_b, w_b), e_c = _battery_observables(model, rho_b), _energies(rho_c, model.h_charger)
     decaying = w.real < -atol * scale
     gap = float(-w.real[decaying].max()) if decaying.any() else np.nan
     energy_rate = np.nan
