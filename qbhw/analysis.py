@@ -59,9 +59,9 @@ def estimates(data: dict[str, np.ndarray], h_battery, assignments) -> tuple[np.n
 
 
 def battery_ergotropy(program: Program, states) -> np.ndarray:
-    """Ergotropy of battery states over the battery's full spectrum (the Program's
+    """Ergotropy of battery states over the battery's full spectrum (the compiled model's
     ``battery_levels`` when its encoding stores a reduced battery, else H_B's own)."""
-    levels = getattr(program, "battery_levels", None)
+    levels = program.model.battery_levels
     hb = np.asarray(program.model.h_battery)
     if levels is None:
         return ergotropy(states, hb)
