@@ -27,6 +27,7 @@ import numpy as np
 
 from . import execute
 from .compile import Program
+from .compile.encoding import battery_energy_max
 from .metrics import energy, ergotropy, passive_energy
 from .tomography import (assignment_from_counts, interval, linear_inversion, mitigate_counts, project_physical_with_energy,
                          realization_weights, resample_rows)
@@ -48,14 +49,14 @@ def per_time(program: Program, rows) -> list[dict[str, np.ndarray]]:
     return out
 
 
-def estimates(data: dict[str, np.ndarray], h_battery, assignments) -> tuple[np.ndarray, np.ndarray]:
-    """(linear-inversion estimate, the physical state with its clipped energy, module doc) from
-    {basis: (..., K)} summed counts or probabilities, readout-mitigated first when
-    ``assignments`` are given."""
+def estimates(data: dict[str, np.ndarray], h_battery, assignments, e_max: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """(linear-inversion estimate, the physical state with its energy clipped to [0, e_max],
+    module doc) from {basis: (..., K)} summed counts or probabilities, readout-mitigated first
+    when ``assignments`` are given."""
     if assignments is not None:
         data = {b: mitigate_counts(c, assignments) for b, c in data.items()}
     rho = linear_inversion(data)
-    return rho, project_physical_with_energy(rho, h_battery, energy(rho, h_battery))
+    return rho, project_physical_with_energy(rho, h_battery, np.minimum(energy(rho, h_battery), e_max))
 
 
 def battery_ergotropy(program: Program, states) -> np.ndarray:
@@ -75,15 +76,15 @@ def battery_ergotropy(program: Program, states) -> np.ndarray:
 def analyse(program: Program, counts, *, bootstrap: int, rng: np.random.Generator, assignments=None) -> dict:
     """{field: array over times} for FIELDS (module doc) from counts per PUB."""
     hb = np.asarray(program.model.h_battery)
-    e_max = float(np.linalg.eigvalsh(hb)[-1])
+    e_max = battery_energy_max(program.model)  # physical levels only, not an encoding's unused codes
     cols = {k: [] for k in FIELDS}
     for data in per_time(program, counts):
-        linear, point = estimates({b: c.sum(axis=0) for b, c in data.items()}, hb, assignments)
+        linear, point = estimates({b: c.sum(axis=0) for b, c in data.items()}, hb, assignments, e_max)
         m = next(iter(data.values())).shape[0]
         weights = realization_weights(m, bootstrap, rng) if m > 1 else None  # shared by all bases
         boot_linear, boot = estimates({b: resample_rows(c, weights, bootstrap, rng) for b, c in data.items()},
-                                      hb, assignments)
-        jack_linear, jack = (estimates({b: c.sum(axis=0) - c for b, c in data.items()}, hb, assignments)
+                                      hb, assignments, e_max)
+        jack_linear, jack = (estimates({b: c.sum(axis=0) - c for b, c in data.items()}, hb, assignments, e_max)
                              if m > 2 else (None, None))  # leave one realization out
         e_linear, e_linear_boot = energy(linear, hb), energy(boot_linear, hb)
         e_linear_ci = interval(e_linear_boot, e_linear, realizations=m, confidence=CONFIDENCE,
@@ -119,5 +120,5 @@ def noise_exact_estimates(program: Program, prepared, *, readout: bool) -> tuple
     probs = execute.exact_probabilities(prepared.isa, prepared.device.snapshot, readout=readout, keep="meas")
     averaged = [{b: p.mean(axis=0) for b, p in data.items()} for data in per_time(program, probs)]  # over realizations
     hb = np.asarray(program.model.h_battery)
-    states = np.array([estimates(data, hb, None)[1] for data in averaged])
+    states = np.array([estimates(data, hb, None, battery_energy_max(program.model))[1] for data in averaged])
     return energy(states, hb), battery_ergotropy(program, states)

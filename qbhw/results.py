@@ -18,6 +18,7 @@ from dataclasses import asdict
 import numpy as np
 
 from . import execute, report
+from .compile.encoding import battery_energy_max
 from .errors import InputError
 from .experiment import run_experiment
 from .experiment_file import ExperimentSpec
@@ -53,14 +54,6 @@ def resolve_model(spec: ExperimentSpec):
     tolerance = dict(spec.compile_options).get("cutoff_tolerance", 1e-3)
     cutoff = resolve_cutoff(lambda n_max: spec.build_model(n_max=n_max), spec.times, tolerance=tolerance)
     return spec.build_model(n_max=cutoff.n_max), cutoff
-
-
-def battery_energy_max(model) -> float:
-    """Largest battery energy: the top of H_B's full spectrum (``battery_levels`` when the model
-    stores the battery in a reduced representation)."""
-    if model.battery_levels is not None:
-        return float(np.max(model.battery_levels[0]))
-    return float(np.linalg.eigvalsh(np.asarray(model.h_battery))[-1])
 
 
 def _summary(model, times, n, truncation_tol):

@@ -28,7 +28,7 @@ def _exit(tmp_path, text: str, capsys) -> tuple[int, str]:
     (PAIR + '[times]\nstop = 10.0\nnum = 100000\n[run]\ntarget = "aer-ideal"\n', "times"),
     (PAIR + '[times]\nvalues = [0.0, 40.0]\n[run]\ntarget = "aer-ideal"\n[compile]\naccuracy = 0.0001\n', "compile.accuracy"),
     (PAIR + '[times]\nvalues = [0.0, 1.0]\n[run]\ntarget = "aer-noisy"\ndephasing = "channel"\n', "run.dephasing"),
-    ('[model]\nkind = "oscillator_pair"\ng = 1.0\nF = 0.5\ngamma_c = 1.0\nn_max = 3\n'
+    ('[model]\nkind = "oscillator_pair"\ng = 1.0\nF = 0.25\ngamma_c = 1.0\nn_max = 3\n'
      '[times]\nvalues = [0.0, 1.0]\n[run]\ntarget = "aer-ideal"\ndephasing = "flips"\n', "run.dephasing"),
     ('[model]\nkind = "dicke"\nn_spins = 2\ng = 0.5\nn_max = 3\n[times]\nvalues = [0.0, 3.0]\n[run]\ntarget = "aer-ideal"\n',
      "model.n_max"),

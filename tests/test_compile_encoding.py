@@ -35,6 +35,21 @@ def test_encoded_model_evolves_like_the_original(name):
         np.testing.assert_allclose(getattr(b, key), getattr(a, key), atol=1e-10)
 
 
+@pytest.mark.parametrize("name", ["Dicke N=2, 4-level cavity", "star N=2", "star N=3"])
+def test_binary_collective_encoding_evolves_like_the_original(name):
+    """Collective spins in binary (ceil(log2(N + 1)) qubits): same E_B, charger energy and
+    ergotropy, the last over the encoded model's battery_levels (full 2^N spectrum)."""
+    model = MODELS[name]()
+    encoded = encode_qubits(model, "binary")
+    assert encoded.is_qubits and encoded.battery_levels is not None
+    frame = "rotating" if model.drives else "lab"
+    t = np.linspace(0, 3, 7)
+    a = evolve(model, t, frame=frame, truncation_tol=1.0)
+    b = evolve(encoded, t, frame=frame, truncation_tol=1.0)
+    for key in ("battery_energy", "battery_ergotropy", "charger_energy"):
+        np.testing.assert_allclose(getattr(b, key), getattr(a, key), atol=1e-10)
+
+
 def test_dicke_isometry_is_the_symmetric_sector():
     e = dicke_isometry(3)
     np.testing.assert_allclose(e.T @ e, np.eye(4), atol=1e-14)
@@ -94,3 +109,16 @@ def test_oscillator_charger_dephasing_needs_kicks():
     for method in ("flips", "mcm", "weak", "channel"):
         with pytest.raises(ValueError, match="only dephasing='kicks' emulates it"):
             compile_program(model, [1.0], dephasing=method)
+
+
+def test_a_collective_battery_on_its_qubits_gets_the_full_representation_hamiltonian():
+    """Encoded on its N physical qubits, the symmetric star's Hamiltonian and jumps are those
+    of star(N, representation="full") (N TLS batteries coupled one by one), not the symmetric
+    projector's dense Pauli sum."""
+    for n in (2, 3):
+        encoded = encode_qubits(star(n, 1.0, 0.5, 1.0), "qubits")
+        full = star(n, 1.0, 0.5, 1.0, representation="full")
+        np.testing.assert_allclose(encoded.h0, full.h0, atol=1e-12)
+        np.testing.assert_allclose(encoded.drives[0].operator, full.drives[0].operator, atol=1e-12)
+        np.testing.assert_allclose(encoded.jumps[0].operator, full.jumps[0].operator, atol=1e-12)
+        np.testing.assert_allclose(encoded.h_battery, full.h_battery, atol=1e-12)

@@ -126,8 +126,6 @@ def test_exact_path_reports_the_measured_error(monkeypatch):
     np.testing.assert_allclose(errors, p.error_bound, rtol=1e-6, atol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="qbhw bug: error_constant returns (Lambda t)^5 / n^4 for order 4 with no "
-                                       "dephasing term, but the kicks split the dissipator at second order")
 def test_order_4_bound_covers_strong_dephasing(bound_path):
     """Symmetric kicks around a 4th-order unitary step are a 2nd-order splitting of the
     dissipator, error ~ gamma ||H|| t^3 / n^2; the order-4 bound has no such term.  On this star
@@ -148,8 +146,6 @@ TIGHT = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="qbhw bug: the commutator bounds are for the operator norm ||U - V|| of the "
-                                       "unitaries; the trace-norm state error they are reported as can be 2x that")
 @pytest.mark.parametrize("order", [1, 2])
 @pytest.mark.parametrize("case", TIGHT)
 def test_bound_holds_where_the_commutator_bound_is_tight(bound_path, case, order):

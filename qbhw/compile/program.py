@@ -9,23 +9,57 @@ Each Trotter step is wrapped symmetrically: half slot, unitary product-formula s
 Times are in units of 1/omega_B; circuits act in the drive's rotating frame, whose battery
 energy and ergotropy equal the lab frame's, or, for a drive no frame removes (counter-rotating
 coupling, several drive frequencies), in the lab frame with piecewise-constant steps.
+
+Encoded models (oscillators in binary, collective spins as Dicke states or in binary, see
+:mod:`.encoding`) evolve on the code space W W^T.  An encoded jump W L W^T carries the
+projector onto it and is no sum of qubit excitation numbers, but the dynamics never leaves the
+code space (up to Trotter leakage, which the split error measures): each jump is emulated as
+the diagonal L' = c + sum_k w_k n_k with L' W = W L, e.g. n_C beside Dicke-state batteries.
+
+Cost before work: the circuit count, the random angles held in parameter arrays and the
+two-qubit gates of the deepest circuit (estimated from the Pauli terms, first with the fewest
+steps max_step allows, then with the step counts found) are checked against the limits below
+before any circuit is built; ResourceError names the key to change.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
+from qiskit import transpile
 from qiskit.circuit import ClassicalRegister, Parameter, QuantumCircuit
 from qiskit.circuit.library import PauliEvolutionGate
+from qiskit.quantum_info import SparsePauliOp
 
-from ..models import Model
+from ..errors import InputError, ResourceError
+from ..models import Jump, Model
+from ..reference import evolve
 from .dephasing import (DEPHASING, DETERMINISTIC, PER_REALIZATION_CIRCUITS, dephasing_channel, kick_angles,
                         measurement_pattern, weak_angle)
-from .encoding import encode_qubits, encoded_width
-from .trotter import EXACT_LIMIT, MAX_STEPS, error_constant, exact_steps, step_hamiltonian, steps_for, synthesis
+from .encoding import COLLECTIVE_ENCODINGS, encode_qubits, encoded_width, encoding_isometry
+from .trotter import (EXACT_LIMIT, LAB_FRAME_LIMIT, MAX_STEPS, dissipation_constant, error_constant, exact_steps,
+                      step_hamiltonian, steps_for, synthesis, two_qubit_gates_per_step)
 
 MAX_QUBITS = 12
+# Work limits, checked before any circuit is built (ResourceError naming the key to change).
+# Circuits per program (times x 3^k bases, x realizations for "mcm"): each is synthesised,
+# transpiled (up to seconds, see below) and sent as one PUB; 10 000 is far above a useful
+# experiment (100 times x 81 bases of 4 measured qubits) and refuses a runaway grid at once.
+MAX_CIRCUITS = 10_000
+# Random angles in the parameter arrays, summed over PUBs (realizations x slots x jumps each:
+# every PUB is serialised and bound with its own array): 5e7 float64 = 400 MB, and as many
+# bound circuit executions per slot; beyond that the realizations, not the physics, dominate.
+MAX_PARAMETER_VALUES = 50_000_000
+# Default limit on two-qubit gates per circuit (CX/CZ before optimisation, about twice the
+# count after transpiling at level 2).  At a two-qubit error of ~3e-3 (IBM Heron CZ) 2000 gates
+# already leave ~e^-6 of the signal, so this is ten times past any device result while ideal
+# Aer can still validate deep programs; a 16 000-CZ circuit takes ~1.5 s to transpile at level 2
+# (tls_oscillator at t = 1.7, this machine), times 3^k bases per time point.
+MAX_TWO_QUBIT_GATES = 20_000
+TRANSPILE_BASIS = ("cz", "rz", "sx", "x")  # gate set of the "auto" collective-encoding comparison
 
 
 @dataclass(frozen=True)
@@ -44,7 +78,10 @@ class PubInfo:
 class Program:
     """Circuits + parameter arrays (``pubs``) with their metadata (``info``; with "mcm"
     dephasing several PUBs share one (time, basis), one per realization); ``ancillas``: circuit
-    qubits beyond the model's (the "weak" method's measured ancilla)."""
+    qubits beyond the model's (the "weak" method's measured ancilla).  ``model`` is the
+    encoded all-qubit model; ``collective_encoding`` says how its collective subsystems were
+    encoded, ``encoding_costs`` (for "auto") the two-qubit gates of each encoding's last-time
+    circuit transpiled to TRANSPILE_BASIS at optimization level 2."""
 
     model: Model
     times: np.ndarray
@@ -56,54 +93,87 @@ class Program:
     steps: tuple[int, ...]
     error_bound: tuple[float, ...]  # trace-norm state error per time: exact (small systems) or a bound
     ancillas: tuple[int, ...] = ()
+    collective_encoding: str = "qubits"
+    encoding_costs: Mapping[str, int] | None = None
+
+    @property
+    def battery_levels(self):
+        """(energies, multiplicities) over which the battery's ergotropy is computed, or None
+        when H_B's own spectrum (``model.h_battery``) is the full one (encoding.py)."""
+        return self.model.battery_levels
 
 
 @dataclass(frozen=True)
 class Dephased:
-    """A dephasing jump L = c + sum_k w_k n_k (diagonal, linear in the qubits' excitation
-    numbers, e.g. an oscillator's n = sum_k 2^k n_k in binary) at rate gamma.  ``qubit`` is
-    set when L = n_q on one qubit: only then can flips, measurements or the channel emulate it;
-    kicks RZ(w_k phi) with one phi ~ N(0, gamma tau) emulate any such L."""
+    """A dephasing jump emulated on the code space as L' = c + sum_k w_k n_k (diagonal, linear
+    in the qubits' excitation numbers: e.g. an oscillator's n = sum_k 2^k n_k in binary, or
+    n_C for a charger beside Dicke-state batteries) at rate gamma; the constant c drops out of
+    the dissipator.  ``spread``: max - min of L' over the code space, so gamma spread^2 is the
+    fastest coherence decay the dynamics sees.  ``qubit`` is set when L' = +-n_q on one qubit:
+    only then can flips, measurements or the channel emulate it; kicks RZ(w_k phi) with one
+    phi ~ N(0, gamma tau) emulate any such L'."""
 
     weights: tuple[tuple[int, float], ...]
     gamma: float
+    spread: float
 
     @property
-    def qubit(self) -> int | None:
-        return self.weights[0][0] if len(self.weights) == 1 and abs(self.weights[0][1] - 1) < 1e-12 else None
+    def qubit(self) -> int | None:  # D[-n] = D[n]: the sign of the weight does not matter
+        return self.weights[0][0] if len(self.weights) == 1 and abs(abs(self.weights[0][1]) - 1) < 1e-12 else None
+
+    def operator(self, n: int) -> np.ndarray:
+        """sum_k w_k n_k on n qubits (dense, diagonal)."""
+        bits = (np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1
+        return np.diag(bits[:, [k for k, _ in self.weights]] @ np.array([w for _, w in self.weights]))
 
 
-def _dephased(model: Model, method: str) -> list[Dephased]:
-    """The model's dephasing jumps in qubit form (ValueError for jumps ``method`` cannot emulate)."""
-    n = len(model.subsystems)
-    bits = (np.arange(model.dimension)[:, None] >> np.arange(n)[None, :]) & 1  # bit k of each basis state
-    design = np.c_[np.ones(model.dimension), bits]
+def _dephased(model: Model, isometry: np.ndarray | None, method: str) -> list[Dephased]:
+    """The encoded model's dephasing jumps emulated on the code space: L' diagonal with
+    L' W = L W for each encoded jump L (W the encoding isometry, None for an unencoded qubit
+    model), so L' preserves the code space and acts there as the original jump.  InputError
+    for jumps that no such L' matches or that ``method`` cannot emulate."""
+    n, d = len(model.subsystems), model.dimension
+    design = np.c_[np.ones(d), (np.arange(d)[:, None] >> np.arange(n)[None, :]) & 1]  # 1, then bit k of each state
+    code = np.ones(d, bool) if isometry is None else np.abs(isometry).max(axis=1) > 1e-12
+    if isometry is not None:
+        rows = np.flatnonzero(code)
+        cols = np.abs(isometry[rows]).argmax(axis=1)  # a level each code row belongs to
     out = []
     for j in model.jumps:
         if j.rate == 0:
             continue
         op = np.asarray(j.operator)
-        diag = np.real(np.diag(op))
-        coef = np.linalg.lstsq(design, diag, rcond=None)[0]
-        if np.abs(op - np.diag(diag)).max() > 1e-12 or np.abs(design @ coef - diag).max() > 1e-9:
-            raise ValueError(f"jump {j.label!r} is not dephasing by a sum of qubit excitation numbers: no "
-                             "method emulates it (use a model without it, or dephasing='none')")
+        if isometry is None:
+            values, target = np.diag(op), op
+        else:
+            target = op @ isometry
+            values = target[rows, cols] / isometry[rows, cols]
+        coef = np.linalg.lstsq(design[code], values.real, rcond=None)[0]
+        fit = design @ coef
+        emulated = np.diag(fit) if isometry is None else fit[:, None] * isometry
+        if np.abs(emulated - target).max() > 1e-9:
+            raise InputError("dephasing", f"jump {j.label!r} is not dephasing by a sum of qubit excitation numbers "
+                                          "on the encoded levels: no method emulates it (use a model without it, "
+                                          "or dephasing='none')")
         weights = np.round(coef[1:], 12)  # least squares leaves ~1e-16 noise on exact weights like 2
-        d = Dephased(tuple((k, float(w)) for k, w in enumerate(weights) if w != 0), float(j.rate))
-        if d.qubit is None and method not in ("kicks", "none"):
-            raise ValueError(f"jump {j.label!r} dephases several qubits (an encoded oscillator's number "
-                             f"operator): only dephasing='kicks' emulates it, not {method!r}")
-        out.append(d)
+        dephased = Dephased(tuple((k, float(w)) for k, w in enumerate(weights) if w != 0), float(j.rate),
+                            float(np.ptp(fit[code])))
+        if not dephased.weights:  # constant on the code space: D[c] = 0, nothing to emulate
+            continue
+        if dephased.qubit is None and method not in ("kicks", "none"):
+            raise InputError("dephasing", f"jump {j.label!r} dephases several qubits (an encoded oscillator's "
+                                          f"number operator): only dephasing='kicks' emulates it, not {method!r}")
+        out.append(dephased)
     return out
 
 
 def _initial_basis_state(model: Model) -> int:
-    """Index of the computational basis state the model starts in (ValueError otherwise)."""
+    """Index of the computational basis state the model starts in (InputError otherwise)."""
     rho0 = np.asarray(model.rho0)
     k = int(np.argmax(np.real(np.diag(rho0))))
     if abs(rho0[k, k] - 1) > 1e-9:
-        raise ValueError(f"model {model.name!r} starts in a state that is not a computational basis state; "
-                         "preparing it is not implemented (start from a product of basis states)")
+        raise InputError("model", f"model {model.name!r} starts in a state that is not a computational basis "
+                                  "state; preparing it is not implemented (start from a product of basis states)")
     return k
 
 
@@ -115,67 +185,160 @@ def pauli_bases(k: int) -> list[str]:
     return labels
 
 
+def _size_key(model: Model) -> str:
+    """The model parameter that sets its qubit count (for InputError keys)."""
+    if any(s.kind == "oscillator" for s in model.subsystems):
+        return "n_max"
+    return next((k for k in ("n_batteries", "n_spins", "n_cells", "n") if k in model.params), "model")
+
+
+def _check_arguments(dephasing, tomography, realizations, accuracy, max_step, times, collective_encoding,
+                     max_two_qubit_gates) -> np.ndarray:
+    """InputError for malformed arguments; returns ``times`` as an array."""
+    if dephasing not in DEPHASING:
+        raise InputError("dephasing", f"got {dephasing!r}; dephasing must be one of {DEPHASING}")
+    if tomography not in ("battery", "battery+charger"):
+        raise InputError("tomography", f"tomography must be 'battery' or 'battery+charger', got {tomography!r}")
+    if isinstance(realizations, bool) or not isinstance(realizations, (int, np.integer)) or realizations < 1:
+        raise InputError("realizations", f"realizations must be an integer >= 1, got {realizations!r}")
+    if not accuracy > 0:
+        raise InputError("accuracy", f"accuracy must be > 0, got {accuracy!r}")
+    if max_step is not None and not max_step > 0:
+        raise InputError("max_step", f"max_step must be > 0 or None, got {max_step!r}")
+    if collective_encoding not in COLLECTIVE_ENCODINGS + ("auto",):
+        raise InputError("collective_encoding", f"must be one of {COLLECTIVE_ENCODINGS + ('auto',)}, "
+                                                f"got {collective_encoding!r}")
+    if isinstance(max_two_qubit_gates, bool) or not isinstance(max_two_qubit_gates, (int, np.integer)) \
+            or max_two_qubit_gates < 0:
+        raise InputError("compile.max_two_qubit_gates", f"must be an integer >= 0, got {max_two_qubit_gates!r}")
+    times = np.asarray(times, dtype=float)
+    if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)) or np.any(times < 0) \
+            or np.any(np.diff(times) <= 0):
+        raise InputError("times", "times must be a non-empty 1-D, finite, non-negative, strictly increasing sequence")
+    return times
+
+
+def _refuse_circuits(n_times: int, n_bases: int, per_realization: int) -> None:
+    """ResourceError when the program would hold more than MAX_CIRCUITS circuits."""
+    circuits = n_times * n_bases * per_realization
+    if circuits <= MAX_CIRCUITS:
+        return
+    key = "realizations" if n_times * n_bases <= MAX_CIRCUITS else "times"
+    raise ResourceError(key, f"{circuits} circuits ({n_times} times x {n_bases} measurement bases"
+                             + (f" x {per_realization} realizations, one circuit each with 'mcm'" if per_realization > 1
+                                else "") + f") exceed the limit of {MAX_CIRCUITS}; use fewer "
+                             + ("realizations or another dephasing method" if key == "realizations" else "time points"))
+
+
+def _floor_steps(times: np.ndarray, max_step: float | None) -> list[int]:
+    """Fewest Trotter steps any accuracy allows: ceil(t / max_step), at least 1 for t > 0."""
+    return [0 if t == 0 else max(1, math.ceil(t / max_step - 1e-9)) if max_step else 1 for t in times]
+
+
 def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e-2, max_step: float | None = 0.5,
                     dephasing: str = "kicks", realizations: int = 100, tomography: str = "battery",
-                    seed: int | None = None) -> Program:
+                    seed: int | None = None, collective_encoding: str = "qubits",
+                    max_two_qubit_gates: int = MAX_TWO_QUBIT_GATES) -> Program:
     """Compile ``model`` at ``times`` (units 1/omega_B) into a Program (see module docstring).
 
     accuracy: target product-formula error bound per time point (trace norm); max_step: largest
-    Trotter step (1/omega_B); realizations: dephasing realizations per circuit.
+    Trotter step (1/omega_B); realizations: dephasing realizations per circuit;
+    collective_encoding: "qubits" (N physical qubits, Dicke states), "binary"
+    (ceil(log2(N + 1)) qubits) or "auto" (both compiled, the one with fewer two-qubit gates
+    kept, see Program.encoding_costs); max_two_qubit_gates: refuse (ResourceError) programs whose
+    deepest circuit is estimated above it.  Bad input raises InputError, work beyond the module's
+    limits ResourceError, both before any circuit is built.
     """
-    needed = sum(encoded_width(s) for s in model.subsystems)
+    times = _check_arguments(dephasing, tomography, realizations, accuracy, max_step, times, collective_encoding,
+                             max_two_qubit_gates)
+    gate_synthesis = synthesis(order)
+    if collective_encoding == "auto":
+        return _shallower_encoding(model, times, order=order, accuracy=accuracy, max_step=max_step,
+                                   dephasing=dephasing, realizations=realizations, tomography=tomography, seed=seed,
+                                   max_two_qubit_gates=max_two_qubit_gates)
+    needed = sum(encoded_width(s, collective_encoding) for s in model.subsystems)
     if needed > MAX_QUBITS:
-        raise ValueError(f"model {model.name!r} needs {needed} qubits; at most {MAX_QUBITS} "
-                         "are compiled (use fewer batteries or a smaller n_max)")
-    model = encode_qubits(model)  # oscillators in binary, collective spins as Dicke states
-    if len(model.subsystems) > MAX_QUBITS:
-        raise ValueError(f"model {model.name!r} needs {len(model.subsystems)} qubits; at most {MAX_QUBITS} "
-                         "are compiled (use fewer batteries)")
-    if dephasing not in DEPHASING:
-        raise ValueError(f"dephasing must be one of {DEPHASING}, got {dephasing!r}")
-    if tomography not in ("battery", "battery+charger"):
-        raise ValueError(f"tomography must be 'battery' or 'battery+charger', got {tomography!r}")
-    if not isinstance(realizations, int) or realizations < 1:
-        raise ValueError(f"realizations must be an integer >= 1, got {realizations!r}")
-    if not accuracy > 0:
-        raise ValueError(f"accuracy must be > 0, got {accuracy!r}")
-    times = np.asarray(times, dtype=float)
-    if times.ndim != 1 or np.any(times < 0) or np.any(np.diff(times) <= 0):
-        raise ValueError("times must be a 1-D, non-negative, strictly increasing sequence")
+        raise InputError(_size_key(model), f"model {model.name!r} needs {needed} qubits; at most {MAX_QUBITS} "
+                                           "are compiled (use fewer batteries or a smaller n_max)")
+    original = model
+    isometry = None if model.is_qubits else encoding_isometry(model, collective_encoding)
+    model = encode_qubits(model, collective_encoding)  # oscillators in binary, collective spins by the encoding
+    n = len(model.subsystems)
+    start = _initial_basis_state(model)
+    roles = model.battery + (model.charger if tomography == "battery+charger" else ())
+    measured = tuple(sorted(roles))
+    n_bases = 3 ** len(measured)
+    dephased = _dephased(model, isometry, dephasing) if dephasing != "none" else []
+    randomized = bool(dephased) and dephasing not in DETERMINISTIC
+    _refuse_circuits(times.size, n_bases, realizations if randomized and dephasing in PER_REALIZATION_CIRCUITS else 1)
     h_rot = model.rotating_frame()  # None: piecewise-constant lab-frame steps (trotter.step_hamiltonian)
+    frame = "lab" if h_rot is None else "rotating"
     if h_rot is None and not model.drives:
         h_rot = np.asarray(model.h0)
-    if h_rot is None and model.dimension > EXACT_LIMIT:
-        raise ValueError(f"model {model.name!r} has a drive that no rotating frame removes; lab-frame steps "
-                         f"are compiled up to Hilbert dimension {EXACT_LIMIT} (got {model.dimension}): use a "
-                         "resonant, excitation-conserving drive or a smaller model")
-    dephased = _dephased(model, dephasing) if dephasing != "none" else []
-    # largest dephasing rate seen by a coherence: gamma (m - m')^2 <= gamma (sum_k |w_k|)^2
-    gamma_max = max((d.gamma * sum(abs(w) for _, w in d.weights) ** 2 for d in dephased), default=0.0)
-    gate_synthesis = synthesis(order)
+    if h_rot is None and model.dimension > LAB_FRAME_LIMIT:
+        raise InputError("model", f"model {model.name!r} has a drive that no rotating frame removes; lab-frame "
+                                  f"steps are compiled up to Hilbert dimension {LAB_FRAME_LIMIT} (got "
+                                  f"{model.dimension}): use a resonant, excitation-conserving drive or a smaller model")
+    # fastest coherence decay on the code space: gamma (max L' - min L')^2
+    gamma_max = max((d.gamma * d.spread**2 for d in dephased), default=0.0)
+    terms = _step_terms(model, h_rot)
+    per_step = two_qubit_gates_per_step(terms, order)
+    per_slot = 2 * len(dephased) if dephasing == "weak" else 0  # one controlled RY (2 CX) per jump and slot
+    angle_rows = randomized and dephasing not in PER_REALIZATION_CIRCUITS  # realizations as parameter rows
+    parameters_per_slot = len(dephased) * realizations if angle_rows else 0
+
+    def refuse_work(steps: list[int], at_least: bool) -> None:
+        """Step limit (InputError), gates and parameter memory (ResourceError) of ``steps``;
+        ``at_least``: the counts are lower bounds (the step search stopped early)."""
+        _refuse_steps(steps, times, accuracy, max_step, gamma_max, at_least)
+        deepest = int(np.argmax(steps))
+        gates = per_step * steps[deepest] + per_slot * (steps[deepest] + 1)
+        if gates > max_two_qubit_gates:
+            raise ResourceError("compile.max_two_qubit_gates", (
+                f"the deepest circuit (t = {times[deepest]:g}: {steps[deepest]} Trotter steps of {per_step} two-qubit "
+                f"gates each) needs {'at least' if at_least else 'about'} {gates} two-qubit gates (CX/CZ before "
+                f"optimisation), above the limit of {max_two_qubit_gates}; shorten the final time, relax accuracy "
+                "or raise max_step (fewer steps), or raise max_two_qubit_gates"))
+        values = parameters_per_slot * n_bases * sum(s + 1 for s in steps if s)
+        if values > MAX_PARAMETER_VALUES:
+            raise ResourceError("realizations", f"{realizations} realizations need {'at least ' if at_least else ''}"
+                                                f"{values:.3g} random angles over {times.size * n_bases} circuits "
+                                                f"(limit {MAX_PARAMETER_VALUES:.3g}, "
+                                                f"{8 * MAX_PARAMETER_VALUES / 1e6:.0f} MB): use fewer realizations "
+                                                "or fewer time points")
 
     def gate(h_step: np.ndarray, dt: float) -> PauliEvolutionGate:
         return PauliEvolutionGate(model.pauli(h_step), time=dt, synthesis=gate_synthesis)
 
+    floor = _floor_steps(times, max_step)
+    refuse_work(floor, at_least=True)  # before the step search, which may itself be slow
+    # largest step count that passes the limits: the step search stops beyond it
+    cap = max(0, min(MAX_STEPS, (max_two_qubit_gates - per_slot) // (per_step + per_slot) if per_step + per_slot
+                     else MAX_STEPS))
     if model.dimension <= EXACT_LIMIT:
-        model_for_error = model if dephasing != "none" else replace(model, jumps=())
-        found = [exact_steps(model_for_error, h_rot, gate, order, t, accuracy, max_step) for t in times]
-        steps, bound = [n for n, _ in found], tuple(e for _, e in found)
+        # the circuits' averaged evolution (emulated jumps L') against the exact states of the
+        # model as given, on the code space: the two agree wherever the steps do not leak
+        emulated = replace(model, jumps=tuple(Jump(d.operator(n), d.gamma) for d in dephased))
+        exact = _exact_states(original if dephasing != "none" else replace(original, jumps=()), times, isometry, frame)
+        found = []
+        for t, state in zip(times, exact):
+            found.append(exact_steps(emulated, h_rot, gate, order, t, accuracy, max_step, limit=cap, exact=state))
+            if found[-1][0] > cap:
+                break
+        steps, bound = [s for s, _ in found], tuple(e for _, e in found)
+        at_least = steps[-1] > cap
     else:
-        const = error_constant(model.pauli(h_rot), order, gamma_max)
-        steps = [steps_for(t, const, order, accuracy, max_step) for t in times]
-        bound = tuple(const * t ** (order + 1) / s**order if s else 0.0 for t, s in zip(times, steps))
-    if max(steps) > MAX_STEPS:
-        split = (f"; at the step limit gamma*dt = {gamma_max * times[-1] / MAX_STEPS:.2g}: the kicks between "
-                 "Hamiltonian steps no longer track dephasing acting during them" if gamma_max else "")
-        raise ValueError(f"{max(steps)} Trotter steps would be needed at t = {times[-1]:g} for accuracy "
-                         f"{accuracy:g} (limit {MAX_STEPS}{split}); lower the dephasing rate or the final time, "
-                         "or relax accuracy")
-    start = _initial_basis_state(model)
-    roles = model.battery + (model.charger if tomography == "battery+charger" else ())
-    measured = tuple(sorted(roles))
+        t_last = float(times[-1])
+        # a constant above ``stop`` means more than cap steps at t_last (refused below): stop early
+        stop = accuracy * (cap + 1) ** order / t_last ** (order + 1) if t_last > 0 else math.inf
+        const = error_constant(terms, order, gamma_max, stop_above=stop)
+        # order 4: the kicks' splitting of the dissipator stays second order (t^3 / n^2)
+        dis = dissipation_constant(float(np.linalg.norm(terms.to_matrix(), 2)), gamma_max) if order == 4 and gamma_max else 0.0
+        steps = [steps_for(t, const, order, accuracy, max_step, dis) for t in times]
+        bound = tuple(const * t ** (order + 1) / s**order + dis * t**3 / s**2 if s else 0.0 for t, s in zip(times, steps))
+        at_least = const > stop
+    refuse_work(steps, at_least)
     rng = np.random.default_rng(seed)
-    n = len(model.subsystems)
     ancillas = (n,) if dephasing == "weak" and dephased else ()
     pubs, info = [], []
     for ti, (t, n_steps) in enumerate(zip(times, steps)):
@@ -205,8 +368,74 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
             for qc, values in variants:
                 pubs.append((with_tomography(qc, measured, basis), values))
                 info.append(PubInfo(ti, float(t), basis, measured, n_steps))
-    return Program(model, times, tuple(pubs), tuple(info), order, dephasing,
-                   realizations if dephased and dephasing not in DETERMINISTIC else 1, tuple(steps), bound, ancillas)
+    return Program(model, times, tuple(pubs), tuple(info), order, dephasing, realizations if randomized else 1,
+                   tuple(steps), bound, ancillas, collective_encoding)
+
+
+def _exact_states(model: Model, times: np.ndarray, isometry: np.ndarray | None, frame: str) -> np.ndarray:
+    """reference.evolve's states of the unencoded ``model`` at ``times`` in ``frame``, on the
+    encoded qubits (W rho W^T); truncation is the model's business, not the compiler's."""
+    states = evolve(model, times, frame=frame, full_state=True, truncation_tol=1.0).states
+    return states if isometry is None else isometry @ states @ isometry.T
+
+
+def _step_terms(model: Model, h_rot: np.ndarray | None):
+    """Pauli terms a Trotter step synthesises: those of ``h_rot``, or, for lab-frame steps,
+    every term H(t) can hold (static part and both quadratures of each drive)."""
+    if h_rot is not None:
+        return model.pauli(h_rot)
+    quadratures = [(d.operator + d.operator.conj().T, 1j * (d.operator - d.operator.conj().T)) for d in model.drives]
+    parts = [np.asarray(model.h0)] + [q for pair in quadratures for q in pair]
+    labels = set().union(*(model.pauli(p).paulis.to_labels() for p in parts))
+    return SparsePauliOp(sorted(labels))
+
+
+def _refuse_steps(steps, times, accuracy, max_step, gamma_max, at_least) -> None:
+    """InputError naming what to change when a time point needs more than MAX_STEPS steps."""
+    deepest = int(np.argmax(steps))
+    if steps[deepest] <= MAX_STEPS:
+        return
+    t = times[deepest]
+    forced = bool(max_step) and t / max_step > MAX_STEPS  # max_step alone asks for too many steps
+    split = (f"; at the step limit gamma*dt = {gamma_max * t / MAX_STEPS:.2g}: the kicks between Hamiltonian steps "
+             "no longer track dephasing acting during them" if gamma_max else "")
+    advice = ("raise max_step or shorten the final time (times)" if forced else
+              "relax accuracy, shorten the final time (times)" + (" or lower the dephasing rate" if gamma_max else ""))
+    raise InputError("max_step" if forced else "accuracy",
+                     f"{'at least ' if at_least else ''}{steps[deepest]} Trotter steps would be needed at t = {t:g} "
+                     f"for accuracy {accuracy:g}" + (f" and max_step {max_step:g}" if max_step else "")
+                     + f" (limit {MAX_STEPS}{split}); {advice}")
+
+
+def _two_qubit_count(program: Program) -> int:
+    """Two-qubit gates of the last time point's first circuit transpiled to TRANSPILE_BASIS
+    (optimization level 2, no coupling map); Kraus channels ("channel") are left out."""
+    last = next(i for i, info in enumerate(program.info) if info.time_index == program.times.size - 1)
+    qc = program.pubs[last][0]
+    unitary = qc.copy_empty_like()
+    for inst in qc.data:
+        if inst.operation.name != "kraus":
+            unitary.append(inst)
+    isa = transpile(unitary, basis_gates=list(TRANSPILE_BASIS), optimization_level=2, seed_transpiler=0)
+    return sum(1 for inst in isa.data if inst.operation.num_qubits == 2)
+
+
+def _shallower_encoding(model: Model, times, **options) -> Program:
+    """collective_encoding="auto": compile both encodings of the collective subsystems and keep
+    the one whose last-time circuit has fewer two-qubit gates (both counts recorded); an
+    encoding that is refused (too many qubits or gates) leaves the other."""
+    if not any(s.kind == "collective" and s.dim > 2 for s in model.subsystems):
+        return compile_program(model, times, collective_encoding="qubits", **options)
+    programs, refusals = {}, []
+    for encoding in COLLECTIVE_ENCODINGS:
+        try:
+            programs[encoding] = compile_program(model, times, collective_encoding=encoding, **options)
+        except InputError as refused:
+            refusals.append(refused)
+    if not programs:
+        raise refusals[0]
+    costs = {encoding: _two_qubit_count(p) for encoding, p in programs.items()}
+    return replace(programs[min(costs, key=costs.get)], encoding_costs=costs)
 
 
 class _Evolution:
