@@ -283,6 +283,10 @@ def markdown(results: dict) -> str:
                      f"{prog['shots_per_realization']} shots"
                      + (f" ({prog['shots']} per time and basis; circuits without realizations get all of them)"
                         if prog.get("shots") else ""))
+        if prog.get("encoding_costs"):
+            costs = ", ".join(f"{k}: {v} CZ" for k, v in prog["encoding_costs"].items())
+            lines.append(f"- collective battery encodings compared on the last time point ({costs}); the one with "
+                         "fewer two-qubit gates ran")
     res = results.get("resources")
     if res:
         last = res[-1]

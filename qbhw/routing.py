@@ -81,7 +81,7 @@ def compile_model(model: Model, times, options: CompileOptions = CompileOptions(
         return compile_collisions(model, times, collision_time=o.collision_time,
                                   preparation=COLLISION_PREPARATION[o.dephasing], realizations=o.realizations,
                                   seed=o.seed)
-    extra = {k: v for k, v in (("collective_encoding", o.collective_encoding),
-                               ("max_two_qubit_gates", o.max_two_qubit_gates)) if v not in (None, "qubits")}
+    extra = {} if o.max_two_qubit_gates is None else {"max_two_qubit_gates": o.max_two_qubit_gates}
     return compile_program(model, times, order=o.order, accuracy=o.accuracy, max_step=o.max_step,
-                           dephasing=o.dephasing, realizations=o.realizations, seed=o.seed, **extra)
+                           dephasing=o.dephasing, realizations=o.realizations, seed=o.seed,
+                           collective_encoding=o.collective_encoding, **extra)
