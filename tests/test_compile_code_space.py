@@ -12,7 +12,6 @@ with qbhw.reference.evolve of the ORIGINAL (unencoded) model, embedded by isomet
 """
 
 import re
-import time
 from itertools import combinations
 from math import ceil, log2
 
@@ -245,12 +244,21 @@ def test_auto_on_a_model_without_collective_subsystems_compiles_once():
 
 # --- task 3: two-qubit gates estimated before synthesis ----------------------------------------
 
-def test_a_program_of_millions_of_gates_is_refused_before_synthesis():
+def _no_circuits(monkeypatch):
+    """Refusals must come before any circuit is built (the old code built them: 43 s, or a hang)."""
+    import qbhw.compile.program as program_module
+
+    def never(*args, **kwargs):
+        raise AssertionError("a circuit was built before the refusal")
+
+    monkeypatch.setattr(program_module._Evolution, "build", never)
+
+
+def test_a_program_of_millions_of_gates_is_refused_before_synthesis(monkeypatch):
     """rabi_parallel(2, rwa) to t = 3 used to compile for 43 s to 2.6 M CX."""
-    start = time.perf_counter()
+    _no_circuits(monkeypatch)
     with pytest.raises(ResourceError, match=r"two-qubit gates.*limit of 20000") as refused:
         compile_program(rabi_parallel(2, g=0.5, rwa=True), np.linspace(0.0, 3.0, 7))
-    assert time.perf_counter() - start < 2.0
     assert refused.value.key == "compile.max_two_qubit_gates"
     assert "max_two_qubit_gates" in str(refused.value) and "max_step" in str(refused.value)
 
@@ -278,12 +286,11 @@ def test_the_gate_estimate_bounds_the_synthesised_count_and_the_limit_can_be_rai
     (dict(times=np.linspace(0.0, 10.0, 100_000)), "times"),
     (dict(times=[1.0, 2.0], realizations=10**5, dephasing="mcm"), "realizations"),
 ])
-def test_runaway_work_is_refused_at_once(kwargs, key):
+def test_runaway_work_is_refused_at_once(monkeypatch, kwargs, key):
     kwargs = dict(kwargs)
-    start = time.perf_counter()
+    _no_circuits(monkeypatch)
     with pytest.raises(ResourceError) as refused:
         compile_program(tls_pair(1.0, 0.5, 1.0), kwargs.pop("times"), seed=0, **kwargs)
-    assert time.perf_counter() - start < 2.0
     assert refused.value.key == key and "\n" not in str(refused.value)
 
 

@@ -220,3 +220,58 @@ def test_ibm_jobs_carry_every_pubs_shots(tmp_path, monkeypatch):
     assert [[pub[2] for pub in job] for job in RecordingSampler.jobs] == [[TOTAL] * 3, [TOTAL // 4] * 3]
     assert set(_totals(program, result.counts).values()) == {TOTAL}
     assert set(_manifest_totals(program, tmp_path).values()) == {TOTAL}
+
+
+class FakeService:
+    """Stands for QiskitRuntimeService on the IBM path (no network): jobs by id, and a record of
+    every submission and every fetch."""
+
+    def __init__(self):
+        self.jobs, self.submitted, self.fetched = {}, [], []
+
+    def job(self, job_id):
+        self.fetched.append(job_id)
+        return self.jobs[job_id]
+
+
+class FakeIBMJob:
+    """A runtime job whose result is computed by Aer's SamplerV2; ``dies`` makes the first
+    result() raise Killed (the process is killed while waiting for the job)."""
+
+    def __init__(self, job_id, pubs, dies):
+        self.id, self.pubs, self.dies = job_id, pubs, dies
+
+    def job_id(self):
+        return self.id
+
+    def result(self):
+        if self.dies:
+            self.dies = False
+            raise Killed
+        from qiskit_aer.primitives import SamplerV2
+
+        return SamplerV2(seed=3, default_shots=SHOTS).run(self.pubs).result()
+
+
+def test_killed_after_the_job_id_was_recorded_resume_fetches_it_and_never_resubmits(tmp_path, monkeypatch):
+    from qbhw.execute import executors, runtime
+
+    service = FakeService()
+    backend = type("FakeIBMBackend", (), {"name": "ibm_fake", "service": service})()
+    pubs = _pubs(2)
+
+    def submit(isa_pubs, backend, options, **kwargs):
+        job_id = f"job-{len(service.submitted)}"
+        service.submitted.append(job_id)
+        service.jobs[job_id] = FakeIBMJob(job_id, [p.sampler_pub(full=True) for p in isa_pubs], dies=True)
+        return service.jobs[job_id]
+
+    monkeypatch.setattr(runtime, "submit", submit)
+    with pytest.raises(Killed):  # killed while waiting for the first job, whose id is on disk
+        run_with_manifest(tmp_path, pubs, executors.RuntimeExecutor(pubs, backend, {}), shots=SHOTS, seed=1,
+                          chunk_size=2)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert [j["job_id"] for j in manifest["jobs"]] == ["job-0"]
+    got = resume(tmp_path, executors.RuntimeExecutor(pubs, backend, {}))  # a new process: no jobs in memory
+    assert service.submitted == ["job-0"] and service.fetched == ["job-0"]  # fetched by id, never resubmitted
+    assert [c.shape for c in got] == [(2, 4), (2, 4)] and all(np.all(c.sum(axis=1) == SHOTS) for c in got)

@@ -145,19 +145,10 @@ def test_readout_mitigation_recovers_expectation_values():
         assignment_matrix(0.7, 0.1)
 
 
-def test_bootstrap_coverage_and_ergotropy_bias():
+def test_bootstrap_ergotropy_bias():
+    """(Coverage of the intervals the pipeline reports is tested through qbhw.analysis.analyse in
+    tests/test_interval_coverage.py; this side function's 40-seed coverage check could not fail.)"""
     h = np.diag([0.0, 1.0])
-    rho = np.array([[0.35, 0.3 - 0.1j], [0.3 + 0.1j, 0.65]])
-    true_e = energy(rho, h)
-    probs = {lab: np.clip(p, 0, None) for lab, p in _exact_data(rho, 1).items()}
-    hits = 0
-    seeds = range(40)
-    for s in seeds:
-        rng = np.random.default_rng(1000 + s)
-        data = {lab: rng.multinomial(300, p) for lab, p in probs.items()}
-        res = bootstrap(data, lambda r: energy(r, h), n_resamples=100, seed=s)
-        hits += res.low <= true_e <= res.high
-    assert 0.85 <= hits / len(seeds) <= 1.0
     # near a passive state the ergotropy estimate is biased upwards (convex, clipped at 0)
     passive = np.diag([0.7, 0.3])
     rng = np.random.default_rng(9)
