@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from qbhw.metrics import energy, ergotropy
+from qbhw.metrics import ergotropy
 from qbhw.tomography.bootstrap import bootstrap
 from qbhw.tomography.mitigation import assignment_from_counts, assignment_matrix, mitigate_data
 from qbhw.tomography.linear import linear_inversion, project_physical
