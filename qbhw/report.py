@@ -273,7 +273,7 @@ def markdown(results: dict) -> str:
               f"- target: `{results.get('target', results.get('backend'))}` on `{results.get('backend')}`"
               + (f" (calibration {results.get('calibration_date')})" if results.get("calibration_date") else "")
               + f", seed {results.get('seed')}",
-              f"- software: " + ", ".join(f"{k} {v}" for k, v in results.get("versions", {}).items()), ""]
+              "- software: " + ", ".join(f"{k} {v}" for k, v in results.get("versions", {}).items()), ""]
     if results.get("qubits"):
         lines.append(f"- qubits {results['qubits']}: {results.get('qubit_reason', '')}")
     prog = results.get("program")
