@@ -18,7 +18,7 @@ import numpy as np
 from .linear import linear_inversion, project_physical
 
 __all__ = ["BootstrapResult", "bootstrap", "resample", "resample_rows", "realization_weights", "projected_linear_inversion",
-           "bc_interval", "interval"]
+           "interval"]
 
 
 def projected_linear_inversion(data: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -51,26 +51,6 @@ def resample(data: Mapping[str, np.ndarray], rng: np.random.Generator) -> dict[s
         n = int(round(c.sum()))
         out[label] = rng.multinomial(n, c / c.sum())
     return out
-
-
-def bc_interval(samples: np.ndarray, point: np.ndarray, confidence: float = 0.95) -> np.ndarray:
-    """Bias-corrected percentile interval (Efron 1981), shape (..., 2), from bootstrap
-    ``samples`` (n, ...) of a statistic whose estimate is ``point`` (...): the percentiles
-    Phi(2 z0 +- z) with z0 = Phi^-1(fraction of samples below the estimate).  Unlike the
-    plain percentile interval it stays honest for ergotropy near passive states, where the
-    estimator is biased upwards (most resamples lie above the estimate)."""
-    from scipy.stats import norm
-
-    samples = np.asarray(samples, dtype=float)
-    point = np.asarray(point, dtype=float)
-    n = samples.shape[0]
-    below = ((samples < point).sum(axis=0) + 0.5 * (samples == point).sum(axis=0)) / n
-    z0 = norm.ppf(np.clip(below, 0.5 / n, 1 - 0.5 / n))
-    z = norm.ppf(0.5 + confidence / 2)
-    lo, hi = norm.cdf(2 * z0 - z), norm.cdf(2 * z0 + z)
-    srt = np.sort(samples, axis=0)
-    pick = lambda q: np.take_along_axis(srt, np.clip(np.floor(q * n).astype(int), 0, n - 1)[None, ...], 0)[0]
-    return np.stack([pick(lo), pick(hi)], axis=-1)
 
 
 def interval(samples: np.ndarray, point: float, *, realizations: int, jackknife: np.ndarray | None = None,
