@@ -60,3 +60,9 @@ def test_little_signal_is_said_on_the_terminal_and_in_the_report(tmp_path, capsy
     res = json.loads((tmp_path / "out" / "results.json").read_text())
     assert res["warnings"] and "little signal" in res["warnings"][0]
     assert "little signal" in err and "little signal" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_a_collision_program_too_long_for_the_device_names_the_collision_time(tmp_path, capsys):
+    code, err = _exit(tmp_path, '[model]\nkind = "heat_engine_chargers"\nn = 2\nbeta_e_omega_0 = -0.5\ngamma_e = 1.0\n'
+                      '[times]\nvalues = [0.0, 2.0]\n[run]\ntarget = "aer-noisy"\ndephasing = "mcm"\n', capsys)
+    assert code == 2 and err.startswith("qbhw: error: times:") and "compile.collision_time" in err, err
