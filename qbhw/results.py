@@ -83,7 +83,8 @@ def _compile_options(spec: ExperimentSpec) -> dict:
     return {k: v for k, v in dict(spec.compile_options).items() if k in COMPILE_KEYS}
 
 
-def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backend, truncation_tol) -> dict:
+def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backend, truncation_tol):
+    """(results fields of the run, the exact reference run_experiment computed for it)."""
     r = run_experiment(model, times, dephasing=spec.dephasing, realizations=spec.realizations, shots=spec.shots,
                        target=spec.target, backend=spec.backend if backend is None else backend, qubits=spec.qubits,
                        seed=spec.seed, bootstrap=spec.bootstrap, mitigation=spec.mitigation,
@@ -132,7 +133,7 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
                 "battery_energy": d.decoherence.battery_energy, "battery_ergotropy": d.decoherence.battery_ergotropy,
                 "seconds_per_unit": d.seconds_per_unit,
                 "method": "exact Lindblad model + T1/T2 channels of the chosen qubits"}
-    return out
+    return out, r.reference
 
 
 def run_spec(spec: ExperimentSpec, *, jobs=None, progress=None, confirm: bool = False, backend=None) -> dict:
@@ -154,16 +155,10 @@ def _run_spec(spec, jobs, progress, confirm, backend) -> dict:
     times = np.asarray(spec.times)
     measured = spec.target != "reference"
     realised = realised_model(model, spec.dephasing) if measured else model
-    traj = evolve(realised, times, truncation_tol=tol)
-    summary, fine = _summary(realised, times, spec.charging_n, tol)
-    dropped = realised is not model
+    summary, fine = _summary(realised, times, spec.charging_n, tol)  # before any circuit, like the reference
     results = {
         "times": times,
         "measured": measured,
-        "reference": {"battery_energy": traj.battery_energy, "battery_ergotropy": traj.battery_ergotropy,
-                      "charger_energy": traj.charger_energy, "method": traj.method,
-                      "model": (f"{model.name} WITHOUT its jumps (dephasing = 'none' removes them from the circuits)"
-                                if dropped else model.name)},
         "reference_curve": {"times": fine.times, "battery_energy": fine.battery_energy,
                             "battery_ergotropy": fine.battery_ergotropy},
         "summary": summary,
@@ -174,8 +169,15 @@ def _run_spec(spec, jobs, progress, confirm, backend) -> dict:
         "versions": report.versions(),
     }
     if measured:
-        results.update(_measured(spec, model, times, jobs, progress, confirm, backend, tol))
+        out, traj = _measured(spec, model, times, jobs, progress, confirm, backend, tol)
+        results.update(out)
     else:
+        traj = evolve(realised, times, truncation_tol=tol)
+    results["reference"] = {"battery_energy": traj.battery_energy, "battery_ergotropy": traj.battery_ergotropy,
+                            "charger_energy": traj.charger_energy, "method": traj.method,
+                            "model": (f"{model.name} WITHOUT its jumps (dephasing = 'none' removes them from the "
+                                      "circuits)" if realised is not model else model.name)}
+    if not measured:
         zeros = np.zeros_like(times)
         results.update(battery_energy={"value": traj.battery_energy, "stderr": zeros},
                        battery_ergotropy={"value": traj.battery_ergotropy, "stderr": zeros},

@@ -94,7 +94,8 @@ def check_coherence(snapshot: CalibrationSnapshot, qubits, duration: float, *, m
                 "times", f"the evolution takes about {duration * 1e6:.1f} us but q{q} of "
                 f"{snapshot.backend_name} has T2 = {c.t2 * 1e6:.1f} us (coherence left "
                 f"{factor:.2f} < {min_coherence:.2f}); shorten it below {limit * 1e6:.1f} us "
-                "(fewer Trotter steps or shorter times) or choose qubits with longer T2"
+                "(fewer steps: compile.accuracy, compile.max_step, or fewer collisions: compile.collision_time; "
+                "or shorter times) or choose qubits with longer T2"
             )
 
 
@@ -110,7 +111,8 @@ def _refuse(snapshot, what, duration, min_coherence, candidates):
     raise InputError(
         "times", f"no {what} on {snapshot.backend_name} keeps coherence exp(-t/T2) >= "
         f"{min_coherence:.2f} for {duration * 1e6:.1f} us (none allows more than {limit * 1e6:.1f} us); "
-        "shorten the evolution (fewer Trotter steps or shorter times) or lower min_coherence"
+        "shorten the evolution (fewer steps: compile.accuracy, compile.max_step, or fewer collisions: "
+        "compile.collision_time; or shorter times) or lower min_coherence"
     )
 
 

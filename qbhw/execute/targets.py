@@ -320,20 +320,14 @@ def prepare(program, dev: Device, qubits: Sequence[int] | None = None) -> Prepar
                                       "gates, which a Kraus channel is not; use target 'aer-ideal' for it, or "
                                       "dephasing 'kicks', 'flips', 'mcm' or 'weak'")
     width = program.pubs[0][0].num_qubits
-    try:
-        if qubits is None:
-            layout, reason = choose_qubits(program, dev.snapshot)
-        else:
-            layout = tuple(int(q) for q in qubits)
-            if len(layout) != width or len(set(layout)) != len(layout):
-                raise InputError("qubits", f"need {width} distinct device qubits, got {list(qubits)}")
-            check_coherence(dev.snapshot, layout, estimated_duration(program, dev.snapshot)[0])
-            reason = f"qubits {layout} given by the user"
-    except InputError as err:
-        if err.key != "times" or not str(getattr(program, "dephasing", "")).startswith("collisions"):
-            raise
-        raise InputError("times", str(err).split(": ", 1)[1] + "; a collision program gets shorter with a longer "
-                                  "compile.collision_time (fewer collisions, each one measuring the engines)") from None
+    if qubits is None:
+        layout, reason = choose_qubits(program, dev.snapshot)
+    else:
+        layout = tuple(int(q) for q in qubits)
+        if len(layout) != width or len(set(layout)) != len(layout):
+            raise InputError("qubits", f"need {width} distinct device qubits, got {list(qubits)}")
+        check_coherence(dev.snapshot, layout, estimated_duration(program, dev.snapshot)[0])
+        reason = f"qubits {layout} given by the user"
     # level 2 resynthesises each Trotter step's two-qubit block: 2 CZ per exchange step instead
     # of level 1's 6 (RXX, RYY, RXX of the second-order formula, 2 CZ each; measured on Fez)
     isa = prepare_pubs(program, dev.backend if dev.backend is not None else dev.snapshot, initial_layout=layout,

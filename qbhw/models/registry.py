@@ -1,6 +1,6 @@
 """Every model constructor by name: the ``kind`` of an experiment file's ``[model]`` table.
 
-``KINDS`` maps a kind to its constructor and one line of what it is; ``parameters(kind)`` gives
+``KINDS`` maps a kind to its constructor (a comment says what it is); ``parameters(kind)`` gives
 each argument's type, default and whether it is required, read from the constructor's signature
 (types from the defaults, with ``TYPES`` for arguments whose default is None).  A kind
 ``"package.module:function"`` names a constructor in the user's own module (imported from the
@@ -38,23 +38,17 @@ def global_vs_parallel_model(n_cells, which, e_max=1.0, omega=1.0) -> Model:
     return glob if which == "global" else par
 
 
-@dataclass(frozen=True)
-class Kind:
-    build: Callable[..., Model]
-    summary: str
-
-
-KINDS: Mapping[str, Kind] = {
-    "tls_pair": Kind(tls_pair, "driven, dephased TLS charger + TLS battery (lecture 4, M1)"),
-    "tls_oscillator": Kind(tls_oscillator, "TLS charger + oscillator battery (M3)"),
-    "oscillator_pair": Kind(oscillator_pair, "oscillator charger + oscillator battery (M2)"),
-    "star": Kind(star, "one driven, dephased TLS charger + N TLS batteries (M4)"),
-    "dicke": Kind(dicke, "N TLS batteries in one cavity (Dicke battery, M9)"),
-    "rabi_parallel": Kind(rabi_parallel, "N independent Rabi batteries, each with its own cavity (M9)"),
-    "spin_chain": Kind(spin_chain, "interacting spin-chain battery charged by a transverse field"),
-    "global_vs_parallel": Kind(global_vs_parallel_model, "global or parallel charging of n cells (M7); which = 'global' | 'parallel'"),
-    "heat_engine_chargers": Kind(heat_engine_chargers, "N batteries charged by maser heat engines, effective equation (M5)"),
-    "heat_engine_explicit": Kind(heat_engine_explicit, "N explicit maser engines + N batteries (M5)"),
+KINDS: Mapping[str, Callable[..., Model]] = {
+    "tls_pair": tls_pair,  # driven, dephased TLS charger + TLS battery (lecture 4, M1)
+    "tls_oscillator": tls_oscillator,  # TLS charger + oscillator battery (M3)
+    "oscillator_pair": oscillator_pair,  # oscillator charger + oscillator battery (M2)
+    "star": star,  # one driven, dephased TLS charger + N TLS batteries (M4)
+    "dicke": dicke,  # N TLS batteries in one cavity (Dicke battery, M9)
+    "rabi_parallel": rabi_parallel,  # N independent Rabi batteries, each with its own cavity (M9)
+    "spin_chain": spin_chain,  # interacting spin-chain battery charged by a transverse field
+    "global_vs_parallel": global_vs_parallel_model,  # global or parallel charging of n cells (M7); which = 'global' | 'parallel'
+    "heat_engine_chargers": heat_engine_chargers,  # N batteries charged by maser heat engines, effective equation (M5)
+    "heat_engine_explicit": heat_engine_explicit,  # N explicit maser engines + N batteries (M5)
 }
 
 #: argument types where the default (None) does not tell
@@ -129,7 +123,7 @@ def user_constructor(kind: str, folder: Path | None = None) -> Callable[..., Mod
 def constructor(kind: str, folder: Path | None = None) -> Callable[..., Model]:
     """The constructor of a built-in kind or of a user's ``module:function``."""
     if kind in KINDS:
-        return KINDS[kind].build
+        return KINDS[kind]
     return user_constructor(kind, folder)
 
 
