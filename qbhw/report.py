@@ -195,7 +195,9 @@ def summary_lines(results: dict) -> list[str]:
         for key, name in reversed(QUANTITIES):
             a = agreement[key]
             lines.append(f"{name}: noise-exact device reference inside the {_short(interval(results, key)[2])} at "
-                         f"{a['inside']}/{a['points']} time points")
+                         f"{a['inside']}/{a['points']} time points"
+                         + (" (an estimator check: the emulated points are sampled from the same probabilities)"
+                            if results.get("target") == "aer-noisy" else ""))
     if s.get("steady_battery_energy") is not None:
         lines.append(f"exact model: E_B(inf) = {s['steady_battery_energy']:.6f}   ergotropy(inf) = "
                      f"{s['steady_battery_ergotropy']:.6f}   (long-time limit from the initial state)")
