@@ -160,7 +160,7 @@ def _run_in(folder: Path, spec, args, backend, *, spec_file: Path | None = None)
     except KeyboardInterrupt:
         code, message = EXIT_INTERRUPTED, None
     except RUN_FAILURES as err:
-        code, message = _exit_code(err), _message(err)
+        code, message = (EXIT_INTERRUPTED, None) if _caused_by_interrupt(err) else (_exit_code(err), _message(err))
     except BaseException:  # a bug: its traceback stays, but no half-written folder does
         with _uninterruptible():
             _discard(folder, fresh=fresh, existed=existed)
@@ -400,6 +400,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _caused_by_interrupt(err: BaseException) -> bool:
+    """True for a KeyboardInterrupt, or an error raised because of one: a Ctrl-C while a
+    compiled extension initialises (qiskit's Rust types while importing) surfaces as a
+    RuntimeError whose cause is the KeyboardInterrupt."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, KeyboardInterrupt):
+            return True
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return False
+
+
 def main(argv=None) -> int:
     """Run the command in ``argv`` (default: the process's arguments) and return its exit code.
     Ctrl-C ends any command with one line (see the module doc for ``run``); called as the
@@ -408,7 +421,9 @@ def main(argv=None) -> int:
     try:
         args = _parser().parse_args(argv)
         code = args.func(args)
-    except KeyboardInterrupt:
+    except BaseException as err:
+        if not _caused_by_interrupt(err):
+            raise
         code = _fail(EXIT_INTERRUPTED, "interrupted")
     if argv is None and _main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -358,3 +358,18 @@ def test_terminal_says_which_times_it_shows_and_prints_the_warnings(tmp_path, mo
     assert f"showing {cli.TERMINAL_ROWS} of 63 time points" in out
     assert "qbhw: warning: little signal left on these qubits" in err
     assert "**warning**: little signal left on these qubits" in (tmp_path / "o" / "report.md").read_text()
+
+
+def test_an_error_caused_by_ctrl_c_during_an_extension_import_is_an_interrupt(monkeypatch, capsys):
+    """Seen at 0.3 s under load: Ctrl-C while qiskit's Rust types initialise surfaces as
+    RuntimeError('An error occurred while initializing ...') caused by the KeyboardInterrupt."""
+    def export(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as err:
+            raise RuntimeError("An error occurred while initializing `QubitSparsePauli.Pauli`") from err
+
+    monkeypatch.setattr(cli, "_cmd_export", export)
+    assert cli.main(["export-circuits", "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert err == "qbhw: error: interrupted\n"
