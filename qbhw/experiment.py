@@ -28,7 +28,7 @@ import numpy as np
 from qiskit.circuit import ClassicalRegister, QuantumCircuit
 
 from . import execute
-from .analysis import CONFIDENCE, analyse, measured_assignments, noise_exact_estimates
+from .analysis import CONFIDENCE, analyse, figures_of_merit, measured_assignments, noise_exact_estimates
 from .compile import Program
 from .errors import InputError
 from .models import Model, with_qubit_decoherence
@@ -61,7 +61,9 @@ class ExperimentResult:
     and ergotropy bias; the unbiased linear-inversion energy with its own errors; the
     reconstructed battery states; the exact reference of the model the circuits realise
     (``metadata["reference_model"]`` says which); on device targets the device reference; the
-    program that was run and the run's metadata (target, backend, qubits and why, seeds)."""
+    program that was run and the run's metadata (target, backend, qubits and why, seeds); the
+    figures of merit of the measured curve with bootstrap intervals and the exact curve's value
+    at the same times (``figures``, :func:`qbhw.analysis.figures_of_merit`)."""
 
     times: np.ndarray
     battery_energy: np.ndarray
@@ -79,6 +81,7 @@ class ExperimentResult:
     device_reference: DeviceReference | None
     program: Program
     metadata: dict
+    figures: dict
 
 
 def circuit_frame(model: Model) -> str:
@@ -144,7 +147,8 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
                    max_step: float | None = 0.5, bootstrap: int = 200, mitigation: str = "none",
                    fractional: bool = False, directory=None, options=None, confirm: bool = False,
                    progress=None, collective_encoding: str = "qubits", max_two_qubit_gates: int | None = None,
-                   collision_time: float = 0.05, truncation_tol: float = 1e-5) -> ExperimentResult:
+                   collision_time: float = 0.05, truncation_tol: float = 1e-5, charging_n: float = 1.0,
+                   late: int | None = None) -> ExperimentResult:
     """Run ``model`` at ``times`` (units 1/omega_B) on ``target`` and analyse it (module doc).
 
     shots: total per (time, basis), split over ``realizations``; backend, qubits, directory,
@@ -156,6 +160,8 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     max_two_qubit_gates, collision_time: see :class:`qbhw.routing.CompileOptions`; truncation_tol:
     population allowed in the top kept level of a truncated oscillator (:func:`qbhw.reference.evolve`;
     ``np.inf`` for a cutoff already resolved with its own error, :func:`qbhw.reference.cutoff.resolve_cutoff`).
+    charging_n, late: e-foldings of the charging time and number of late points of the figures of
+    merit (:mod:`qbhw.metrics.merit`).
     ``dephasing="none"`` runs and compares the model without its jumps (``qbhw.routing``)."""
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 2:
         raise InputError("bootstrap", f"must be an integer >= 2, got {bootstrap!r}")
@@ -203,7 +209,8 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     meta = {**run.metadata, "steps": program.steps, "trotter_error": program.error_bound, "dephasing": dephasing,
             "compiler": compiler_for(realised), "bootstrap": bootstrap, "confidence": CONFIDENCE,
             "interval": f"{CONFIDENCE:.0%} BCa bootstrap interval, Student-t widened for the realization count, "
-                        "clipped to the physical range",
+                        "clipped to the physical range; for E_B and ergotropy that of the linear-inversion estimate "
+                        "(smooth in the counts), holding the physical-state value (qbhw.analysis)",
             "mitigation": mitigation, "fractional": fractional, "seed": seed,
             "reference_model": (f"{model.name} without its jumps ({', '.join(j.label for j in model.jumps if j.rate)}): "
                                 "dephasing = 'none' removes them from the circuits" if dropped else model.name),
@@ -212,4 +219,5 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
             "encoding_costs": getattr(program, "encoding_costs", None)}
     return ExperimentResult(program.times, a["e"], a["e_err"], a["e_ci"], a["w"], a["w_err"], a["w_ci"], a["w_bias"],
                             a["e_linear"], a["e_linear_err"], a["e_linear_ci"], a["states"], reference, dev_ref,
-                            program, meta)
+                            program, meta, figures_of_merit(program.times, a, reference.battery_energy,
+                                                            reference.battery_ergotropy, n=charging_n, late=late))

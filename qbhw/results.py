@@ -73,6 +73,15 @@ def _summary(model, times, n, truncation_tol):
     return out, dense
 
 
+def _exact_figures(summary: dict) -> dict:
+    """The model's own figures of merit (dense curve, steady state), beside the measured ones;
+    None where the model has none (no steady state)."""
+    e, w = summary.get("steady_battery_energy"), summary.get("steady_battery_ergotropy")
+    return {"charging_time": summary.get("charging_time"), "max_average_power": summary["max_average_power"],
+            "max_average_power_time": summary["max_average_power_time"],
+            "late_ergotropy_ratio": w / e if e else None}
+
+
 def _within(values, ci) -> dict:
     inside = (np.asarray(values) >= ci[:, 0] - 1e-12) & (np.asarray(values) <= ci[:, 1] + 1e-12)
     return {"inside": int(inside.sum()), "points": int(inside.size), "fraction": float(inside.mean()),
@@ -89,7 +98,8 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
                        target=spec.target, backend=spec.backend if backend is None else backend, qubits=spec.qubits,
                        seed=spec.seed, bootstrap=spec.bootstrap, mitigation=spec.mitigation,
                        fractional=spec.fractional, directory=jobs, options=dict(spec.runtime_options) or None,
-                       progress=progress, confirm=confirm, truncation_tol=truncation_tol, **_compile_options(spec))
+                       progress=progress, confirm=confirm, truncation_tol=truncation_tol, charging_n=spec.charging_n,
+                       **_compile_options(spec))
     m = r.metadata
     out = {
         "battery_energy": {"value": r.battery_energy, "stderr": r.battery_energy_err, "ci95": r.battery_energy_ci,
@@ -100,6 +110,7 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
         "battery_ergotropy": {"value": r.battery_ergotropy, "stderr": r.battery_ergotropy_err,
                               "ci95": r.battery_ergotropy_ci, "bias": r.battery_ergotropy_bias},
         "interval": m["interval"],
+        "figures_of_merit": {k: dict(v) for k, v in r.figures.items()},
         "battery_states": {"real": r.battery_states.real, "imag": r.battery_states.imag},
         "backend": m.get("backend"),
         "target": spec.target,
@@ -171,6 +182,8 @@ def _run_spec(spec, jobs, progress, confirm, backend) -> dict:
     if measured:
         out, traj = _measured(spec, model, times, jobs, progress, confirm, backend, tol)
         results.update(out)
+        for name, exact in _exact_figures(summary).items():
+            results["figures_of_merit"][name]["exact"] = exact
     else:
         traj = evolve(realised, times, truncation_tol=tol)
     results["reference"] = {"battery_energy": traj.battery_energy, "battery_ergotropy": traj.battery_ergotropy,

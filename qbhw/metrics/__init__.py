@@ -4,6 +4,8 @@ sampled time series (numpy/scipy only; hbar = 1, energies in the units of ``h``)
 * :mod:`.ergotropy`: energy, passive state/energy, ergotropy and its coherent /
   incoherent split, equal-entropy Gibbs bound, n-copy ergotropy.
 * :mod:`.power`: instantaneous / average / maximal average power, charging time.
+* :mod:`.merit`: the figures of merit of one charging curve (charging time, maximal average
+  power, late-time ergotropy ratio).
 * :mod:`.fluctuations`: energy variance and standard deviation.
 * :mod:`.speed_limit`: Bures angle and quantum speed limit time.
 
@@ -22,6 +24,7 @@ from .ergotropy import (
     passive_state,
 )
 from .fluctuations import energy_fluctuation, energy_variance
+from .merit import FIGURES, curve_figures
 from .power import average_power, charging_time, instantaneous_power, max_average_power
 from .speed_limit import bures_angle, quantum_speed_limit_time
 
@@ -41,6 +44,8 @@ __all__ = [
     "average_power",
     "max_average_power",
     "charging_time",
+    "FIGURES",
+    "curve_figures",
     "bures_angle",
     "quantum_speed_limit_time",
 ]
