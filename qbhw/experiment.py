@@ -169,8 +169,9 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
         raise InputError("mitigation", f"must be one of {MITIGATION}, got {mitigation!r}")
     if target not in execute.TARGETS:
         raise InputError("target", f"must be one of {execute.TARGETS}, got {target!r}")
-    if mitigation != "none" and target == "aer-ideal":
-        raise InputError("mitigation", "the ideal simulator has no readout error; use mitigation='none'")
+    if mitigation != "none" and target in ("aer-ideal", execute.PULSE_TARGET):
+        raise InputError("mitigation", f"target {target!r} is not mitigated (the ideal simulator has no readout error, "
+                                       "the pulse target applies the snapshot's); use mitigation='none'")
     seeds = np.random.SeedSequence(seed).generate_state(3)
     realised = realised_model(model, dephasing)
     # before any circuit: a truncation error costs nothing
@@ -183,8 +184,9 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     run_seed = int(seeds[1])
     prepared = assignments = dev_ref = resources = gate_sets = None
     warnings: list[str] = []
-    if target == "aer-ideal":
-        run = execute.run(program, target=target, shots=shots, seed=run_seed, progress=progress, fractional=fractional)
+    if target in ("aer-ideal", execute.PULSE_TARGET):  # no placement on a device's qubits
+        run = execute.run(program, target=target, shots=shots, seed=run_seed, progress=progress, fractional=fractional,
+                          backend=backend, qubits=qubits)
     else:
         runnable = with_assignment_circuits(program, shots) if mitigation == "measured" else program
         prepared = execute.prepare(runnable, execute.device(target, backend, fractional=fractional), qubits)
@@ -207,7 +209,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
                 assignments=assignments)
     dropped = realised is not model
     meta = {**run.metadata, "steps": program.steps, "trotter_error": program.error_bound, "dephasing": dephasing,
-            "compiler": compiler_for(realised), "bootstrap": bootstrap, "confidence": CONFIDENCE,
+            "compiler": "pulse" if target == execute.PULSE_TARGET else compiler_for(realised), "bootstrap": bootstrap, "confidence": CONFIDENCE,
             "interval": f"{CONFIDENCE:.0%} BCa bootstrap interval, Student-t widened for the realization count, "
                         "clipped to the physical range; for E_B and ergotropy that of the linear-inversion estimate "
                         "(smooth in the counts), holding the physical-state value (qbhw.analysis)",

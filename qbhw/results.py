@@ -123,6 +123,9 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
                     "qubits": r.program.pubs[0][0].num_qubits,
                     "shots_per_realization": m.get("shots_per_realization"), "shots": m.get("shots"),
                     "encoding_costs": m.get("encoding_costs")},
+        "pulse": (None if spec.target != "pulse" else
+                  {"leakage": m.get("leakage"), "leaked_read_as": m.get("leaked_read_as"),
+                   "readout_assignment": m.get("readout_assignment"), "parameters": m.get("pulse")}),
         "device_reference": None,
         "decoherence_reference": None,
         "resources": m.get("resources"),

@@ -8,7 +8,11 @@ Targets (``backend`` names the device where one is needed):
     "fake-local"  qiskit-ibm-runtime's Sampler in local mode on a fake backend
                   (``backend`` = e.g. "fake_fez"): the client's real code path, slow;
     "ibm"         IBM Quantum through ``QiskitRuntimeService`` in Batch mode
-                  (``backend`` = e.g. "ibm_fez"; account from saved accounts or environment).
+                  (``backend`` = e.g. "ibm_fez"; account from saved accounts or environment);
+    "pulse"       (:data:`PULSE_TARGET`) the same model simulated at pulse level in the
+                  qiskit-dynamics worker, measured in the program's tomography bases
+                  (:func:`qbhw.pulse.target.run_pulse`; ``backend`` = optional calibration
+                  snapshot for T1/T2/f01 and readout error).
 
 Device targets place the program's qubits on physical qubits chosen from the calibration
 (:func:`choose_qubits`, or ``qubits=`` given by the user).  With ``directory`` every
@@ -32,8 +36,9 @@ import numpy as np
 from ..errors import InputError
 from .result import ExecutionResult
 
-TARGETS = ("aer-ideal", "aer-noisy", "fake-local", "ibm")
-DEVICE_TARGETS = TARGETS[1:]
+PULSE_TARGET = "pulse"
+TARGETS = ("aer-ideal", "aer-noisy", "fake-local", "ibm", PULSE_TARGET)
+DEVICE_TARGETS = ("aer-noisy", "fake-local", "ibm")
 #: Embedded Heron r2 snapshot used when a noisy target names no backend.
 DEFAULT_CALIBRATION = "fake_fez-2025-02-26"
 #: Estimated QPU seconds above which an IBM run needs ``confirm=True`` (CLI: ``--yes``).
@@ -263,8 +268,12 @@ def run(program, *, target: str = "aer-ideal", shots: int = 4000, seed: int | No
     without running (IBM only); confirm: allow IBM runs above :data:`CONFIRM_QPU_SECONDS`;
     progress(done, total): called after each chunk of PUBs; fractional: see :func:`device`."""
     per = shots_per_pub(program, shots)
-    if fractional and target == "aer-ideal":
+    if fractional and target in ("aer-ideal", PULSE_TARGET):
         raise InputError("fractional", "gate sets matter on devices only; use a device target (e.g. 'aer-noisy')")
+    if target == PULSE_TARGET:
+        from ..pulse.target import run_pulse
+
+        return run_pulse(program, shots=shots, seed=seed, backend=backend, qubits=qubits, progress=progress)
     if target == "aer-ideal":
         from .aer import run_pubs
 

@@ -1,0 +1,166 @@
+"""Transmon device models for the pulse path: N Duffing oscillators with d >= 2 levels.
+
+In the frame of each transmon's own 0-1 frequency (drives resonant with it, rotating-wave
+approximation), in model units (hbar = 1, times in 1/omega_B of the battery model):
+
+    H = sum_q (alpha_q / 2) n_q (n_q - 1)                          Duffing anharmonicity
+      + sum_(i, j) g_ij (a_i^dag a_j + a_j^dag a_i)                 effective exchange
+      + sum_q Omega_q(t) [cos phi_q(t) (a_q + a_q^dag) + sin phi_q(t) i (a_q - a_q^dag)]
+    T1:  L = a_q / sqrt(T1)        (|k> -> |k-1> at rate k / T1)
+    T2:  L = n_q sqrt(2 / T_phi),  1/T_phi = 1/T2 - 1/(2 T1)   (level k's frequency noise grows
+                                   like k: coherence |j><k| decays at (j - k)^2 / T_phi)
+
+Exchange: the charging models need a RESONANT exchange g between qubits whose frequencies
+differ on a device (Eagle's fixed couplings, ~2 MHz, join detuned qubits).  It is modelled as
+the effective coupling of a tunable coupler (or a parametric drive at the detuning): a static
+g_ij in the doubly rotating frame; the coupler's own levels and its residual ZZ are left out.
+
+Physical scale: the battery models fix ratios only (g : F : gamma_C).  :class:`Scale` maps
+them to device units with one stated number, the exchange coupling in hertz (default
+g = 2 pi x 5 MHz); every rate in 1/s becomes rate / Scale.unit in model units, and model time
+t is t * 1e9 / Scale.unit nanoseconds.
+
+Parameters: T1, T2 and f01 from a calibration snapshot where present; the anharmonicity from
+:data:`TYPICAL` (Heron publishes no Hamiltonian; the snapshot format keeps none for Eagle
+either), and :attr:`Transmon.sources` says which is which.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..models.operators import embed, lowering, number
+
+#: documented typical transmon values (IBM Eagle r3 Hamiltonians: median anharmonicity -0.31 GHz,
+#: f01 4.6-4.9 GHz; ecosystem notes §8), used where the snapshot gives none
+TYPICAL = {"anharmonicity": -0.31e9, "frequency": 4.8e9}
+DEFAULT_EXCHANGE_HZ = 5e6
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Model units <-> device units: the model's exchange ``g_model`` is ``g_hz`` hertz
+    (angular 2 pi g_hz).  ``unit``: the model's unit of angular frequency in rad/s."""
+
+    g_model: float
+    g_hz: float = DEFAULT_EXCHANGE_HZ
+
+    @property
+    def unit(self) -> float:
+        return 2 * math.pi * self.g_hz / self.g_model
+
+    def rate(self, per_second: float) -> float:
+        """A rate in 1/s (or an angular frequency in rad/s) in model units."""
+        return per_second / self.unit
+
+    def angular(self, hz: float) -> float:
+        """A frequency in Hz as an angular frequency in model units."""
+        return 2 * math.pi * hz / self.unit
+
+    def nanoseconds(self, model_time):
+        """Model time (1/omega_B) in ns."""
+        return np.asarray(model_time, dtype=float) * 1e9 / self.unit
+
+
+@dataclass(frozen=True)
+class Transmon:
+    """One transmon: f01 and anharmonicity in Hz, T1/T2 in s (None: no such channel);
+    ``sources`` maps each parameter to where it came from ("snapshot <name> qubit q", "typical",
+    "model": set by the battery model, "off": switched off)."""
+
+    frequency: float
+    anharmonicity: float
+    t1: float | None = None
+    t2: float | None = None
+    sources: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class DeviceModel:
+    """``transmons`` with ``levels`` levels each, effective exchange ``couplings`` (i, j, Hz)
+    and the :class:`Scale`.  Subsystem q is transmon q (rightmost tensor factor = 0)."""
+
+    transmons: tuple[Transmon, ...]
+    levels: int
+    couplings: tuple[tuple[int, int, float], ...]
+    scale: Scale
+
+    def __post_init__(self):
+        if self.levels < 2:
+            raise ValueError(f"levels must be >= 2, got {self.levels}")
+
+    @property
+    def dims(self) -> tuple[int, ...]:
+        return (self.levels,) * len(self.transmons)
+
+    def lowering(self, q: int) -> np.ndarray:
+        return embed(lowering(self.levels), q, self.dims)
+
+    def number(self, q: int) -> np.ndarray:
+        return embed(number(self.levels), q, self.dims)
+
+    def static_hamiltonian(self) -> np.ndarray:
+        """Anharmonicities + exchange, model units (module doc)."""
+        h = np.zeros((math.prod(self.dims),) * 2, dtype=complex)
+        for q, t in enumerate(self.transmons):
+            n = self.number(q)
+            h += 0.5 * self.scale.angular(t.anharmonicity) * n @ (n - np.eye(n.shape[0]))
+        for i, j, g_hz in self.couplings:
+            a_i, a_j = self.lowering(i), self.lowering(j)
+            h += self.scale.angular(g_hz) * (a_i.conj().T @ a_j + a_j.conj().T @ a_i)
+        return h
+
+    def drive_quadratures(self, q: int) -> tuple[np.ndarray, np.ndarray]:
+        """(a + a^dag, i (a - a^dag)) of transmon q: the in-phase and quadrature drive operators."""
+        a = self.lowering(q)
+        return a + a.conj().T, 1j * (a - a.conj().T)
+
+    def dissipators(self) -> list[np.ndarray]:
+        """sqrt(rate) L of every T1 and T2 channel (module doc), model units."""
+        out = []
+        for q, t in enumerate(self.transmons):
+            if t.t1:
+                out.append(math.sqrt(self.scale.rate(1 / t.t1)) * self.lowering(q))
+            if t.t2:
+                rate_phi = 1 / t.t2 - (0.5 / t.t1 if t.t1 else 0.0)
+                if rate_phi > 0:
+                    out.append(math.sqrt(2 * self.scale.rate(rate_phi)) * self.number(q))
+        return out
+
+    def parameters(self) -> dict:
+        """Every parameter in device units with its source (for results)."""
+        return {"levels": self.levels, "g_hz": self.scale.g_hz, "ns_per_model_time": float(self.scale.nanoseconds(1.0)),
+                "couplings_hz": [list(c) for c in self.couplings],
+                "exchange": "resonant effective exchange of a tunable coupler (coupler levels, ZZ not modelled)",
+                "transmons": [{"frequency_hz": t.frequency, "anharmonicity_hz": t.anharmonicity, "t1_s": t.t1,
+                               "t2_s": t.t2, "sources": dict(t.sources)} for t in self.transmons]}
+
+
+def typical_transmon(*, anharmonicity: float = TYPICAL["anharmonicity"], t1=None, t2=None) -> Transmon:
+    """A transmon of :data:`TYPICAL` values (no decoherence unless t1/t2 are given)."""
+    source = lambda v: "given" if v is not None else "off"
+    return Transmon(TYPICAL["frequency"], anharmonicity, t1, t2,
+                    (("frequency", "typical"), ("anharmonicity", "typical" if anharmonicity == TYPICAL["anharmonicity"]
+                                                else "given"), ("t1", source(t1)), ("t2", source(t2))))
+
+
+def snapshot_transmon(snapshot, qubit: int) -> Transmon:
+    """Transmon ``qubit`` of a calibration snapshot: f01, T1, T2 (capped at 2 T1) from it,
+    the anharmonicity typical (module doc)."""
+    c = snapshot.qubits[qubit]
+    where = f"snapshot {snapshot.backend_name} {snapshot.date} qubit {qubit}"
+    t2 = min(c.t2, 2 * c.t1) if c.t2 and c.t1 else c.t2
+    return Transmon(c.frequency or TYPICAL["frequency"], TYPICAL["anharmonicity"], c.t1, t2,
+                    (("frequency", where if c.frequency else "typical"), ("anharmonicity", "typical"),
+                     ("t1", where if c.t1 else "off"), ("t2", where if c.t2 else "off")))
+
+
+def pair_device(g_model: float, *, levels: int = 2, transmons: tuple[Transmon, Transmon] | None = None,
+                g_hz: float = DEFAULT_EXCHANGE_HZ) -> DeviceModel:
+    """Charger (0) and battery (1) transmons joined by an effective exchange g = ``g_hz``,
+    which is the model's ``g_model`` (:class:`Scale`)."""
+    pair = transmons or (typical_transmon(), typical_transmon())
+    return DeviceModel(tuple(pair), levels, ((0, 1, g_hz),), Scale(g_model, g_hz))

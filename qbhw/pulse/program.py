@@ -1,0 +1,242 @@
+"""Pulse compilation of the resonant charger-battery pair (lecture 4) and its simulation.
+
+A :class:`PulseProgram` is data: the device model, the drive-frame Hamiltonian H_0, the
+operators O_k with their envelopes s_k(t) (H = H_0 + sum_k s_k O_k), the Lindblad
+dissipators, the initial state and the times, i.e. exactly a :mod:`.contract` request.
+
+The TLS pair ``tls_pair(g, F, gamma_c)`` at resonance becomes two transmons with the exchange
+g (:mod:`.device`) and a charger drive of amplitude F (flat top, cos^2 rise of ``rise``), in
+the drive frame.  Charger dephasing D[n_C] at rate gamma_c, one of:
+
+    "lindblad"     the Lindblad term itself (the reference realisation);
+    "kicks"        a physical Z on the charger: every ``kick_interval`` tau a detuning pulse
+                   (theta / delta) n_C of length delta = ``kick_duration`` ending at k tau,
+                   theta ~ Normal(0, gamma_c tau) (a flux kick), M realizations;
+    "drive_phase"  the charger DRIVE's phase steps by theta at k tau, nothing else: the frame
+                   e^{i phi (n_C + n_B)} removes it, so it emulates D[n_C + n_B], not D[n_C]
+                   (kept to show the difference).  Only in the frame that follows the drive's
+                   phase: in the fixed frame of the battery's own readout the average battery
+                   keeps more coherence (F/g = 0.5, gamma_c = 1.41, t = 5: W = 0.20 there,
+                   0.035-0.039 comoving, 0.147 for the charger kicks);
+    "none"         no dephasing.
+Device T1/T2 (if the device's transmons have them) are added as Lindblad terms in every case.
+
+:func:`simulate` returns, per time, the battery's state in its computational subspace
+(levels 0, 1), the true leakage (population outside {0, 1} of every transmon), and the
+full states averaged over realizations.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..errors import InputError
+from ..models import Model
+from ..models.operators import partial_trace
+from . import contract
+from .device import DeviceModel, Scale, pair_device
+
+DEPHASING = ("lindblad", "kicks", "drive_phase", "none")
+TOLERANCES = {"rtol": 1e-9, "atol": 1e-11}  # JAX odeint at 1e-8 is good to ~1e-5 only (ecosystem §8); at
+#   these, 6e-9 from rtol 1e-11 on the 3-level pair, 2.5x faster
+
+
+@dataclass(frozen=True, eq=False)
+class PulseProgram:
+    """Envelopes + frames + device model + times (module doc).  ``envelopes``: (B, K, S)
+    samples of width ``dt`` or (B, K, 4) :func:`contract.square_rise` parameters;
+    ``labels`` names each operator; ``parameters`` records the protocol in model and device
+    units for results."""
+
+    device: DeviceModel
+    static_hamiltonian: np.ndarray
+    operators: np.ndarray
+    labels: tuple[str, ...]
+    envelope_kind: str
+    envelopes: np.ndarray
+    dt: float
+    dissipators: np.ndarray
+    y0: np.ndarray
+    times: np.ndarray
+    max_dt: float
+    charger: int = 0
+    battery: int = 1
+    parameters: dict = field(default_factory=dict)
+
+    def request(self, **tolerances) -> dict:
+        """The :mod:`.contract` request of this program."""
+        return dict(static_hamiltonian=self.static_hamiltonian, operators=self.operators,
+                    envelope_kind=self.envelope_kind, envelopes=self.envelopes, dt=self.dt,
+                    dissipators=self.dissipators, y0=self.y0, times=self.times, max_dt=self.max_dt,
+                    **{**TOLERANCES, **tolerances})
+
+
+@dataclass(frozen=True, eq=False)
+class PulseStates:
+    """What a pulse simulation returns per time: ``battery_states`` (T, 2, 2), the battery's
+    computational-subspace block (not renormalised); ``leakage`` (T,), population outside
+    {0, 1}^N; ``states`` (T, D, D) averaged over realizations; ``realization_states`` the
+    battery blocks per realization (M, T, 2, 2), for error bars; ``seconds`` per solve."""
+
+    times: np.ndarray
+    battery_states: np.ndarray
+    leakage: np.ndarray
+    states: np.ndarray
+    realization_states: np.ndarray
+    seconds: np.ndarray
+
+
+def _check_pair(model: Model) -> dict:
+    p = model.params
+    if model.name != "tls_pair":
+        raise InputError("model.kind", f"the pulse path compiles tls_pair only so far, not {model.name}")
+    if p["counter_rotating"] or not (p["omega_b"] == p["omega_c"] == p["omega_d"]):
+        raise InputError("model", "the pulse TLS pair needs the resonant rotating-wave model "
+                                  "(omega_b = omega_c = omega_d, counter_rotating=False)")
+    if p["g"] == 0:
+        raise InputError("model.g", "the physical scale is set by the exchange g, which must be nonzero")
+    return p
+
+
+def _kick_grid(t_end: float, tau: float, delta: float) -> tuple[int, int]:
+    per = round(tau / delta)
+    if per < 2 or abs(per * delta - tau) > 1e-9 * tau:
+        raise InputError("kick_duration", f"the kick interval {tau:g} must be a multiple >= 2 of the kick duration {delta:g}")
+    return per, math.ceil(t_end / tau - 1e-9) * per
+
+
+def tls_pair_program(model: Model, times, *, device: DeviceModel | None = None, levels: int = 2,
+                     rise: float = 0.0, dephasing: str = "lindblad", realizations: int = 100,
+                     kick_interval: float = 0.25, kick_duration: float = 0.005, seed: int | None = None) -> PulseProgram:
+    """The pulse program of ``tls_pair`` at ``times`` (model units; module doc).  device:
+    default :func:`.device.pair_device` (typical transmons, no T1/T2, g = 2 pi x 5 MHz);
+    rise: the drive's cos^2 rise time (model units)."""
+    p = _check_pair(model)
+    if dephasing not in DEPHASING:
+        raise InputError("dephasing", f"must be one of {DEPHASING}, got {dephasing!r}")
+    times = np.asarray(times, dtype=float)
+    dev = device or pair_device(p["g"], levels=levels)
+    if dev.scale.g_model != p["g"]:
+        raise InputError("device", f"the device's scale maps g = {dev.scale.g_model}, the model has g = {p['g']}")
+    t_end = float(times[-1])
+    i_c, q_c = dev.drive_quadratures(0)
+    n_c = dev.number(0)
+    h0 = dev.static_hamiltonian()
+    dissipators = dev.dissipators()
+    if dephasing == "lindblad" and p["gamma_c"] > 0:
+        dissipators.append(math.sqrt(p["gamma_c"]) * n_c)
+    d = h0.shape[0]
+    y0 = np.zeros(d, dtype=complex)
+    y0[0] = 1.0
+    alpha = abs(dev.scale.angular(dev.transmons[0].anharmonicity))
+    params = {"F": p["F"], "g": p["g"], "gamma_c": p["gamma_c"], "rise": rise, "dephasing": dephasing,
+              "F_over_alpha": p["F"] / alpha if alpha else float("inf"),
+              "rise_ns": float(dev.scale.nanoseconds(rise)), "device": dev.parameters()}
+    stop = t_end + 1.0  # the drive stays on past the last time: only its rise shapes the curve
+    if dephasing in ("lindblad", "none") or p["gamma_c"] == 0:
+        return PulseProgram(dev, h0, i_c[None], ("drive I charger",), "analytic",
+                            np.array([[[p["F"], 0.0, stop, rise]]]), 1.0, np.array(dissipators).reshape(-1, d, d),
+                            y0 if not dissipators else np.outer(y0, y0), times,
+                            max_dt=max(rise / 4, 0.05) if rise else 0.05, parameters=params)
+    m = int(realizations)
+    per, samples = _kick_grid(t_end, kick_interval, kick_duration)
+    t = (np.arange(samples) + 0.5) * kick_duration
+    drive = contract.square_rise(np, t, p["F"], 0.0, stop, rise)
+    theta = np.random.default_rng(seed).normal(0.0, math.sqrt(p["gamma_c"] * kick_interval), (m, samples // per))
+    params.update(realizations=m, kick_interval=kick_interval, kick_duration=kick_duration,
+                  kick_interval_ns=float(dev.scale.nanoseconds(kick_interval)),
+                  kick_duration_ns=float(dev.scale.nanoseconds(kick_duration)))
+    if dephasing == "kicks":
+        kick = np.zeros((m, samples))
+        kick[:, per - 1::per] = theta / kick_duration  # the last sample of each interval
+        env = np.stack([np.broadcast_to(drive, (m, samples)), kick], axis=1)
+        ops, labels = np.array([i_c, n_c]), ("drive I charger", "detuning charger (Z kick)")
+    else:
+        phase = np.repeat(np.concatenate([np.zeros((m, 1)), np.cumsum(theta, axis=1)[:, :-1]], axis=1), per, axis=1)
+        env = np.stack([drive * np.cos(phase), drive * np.sin(phase)], axis=1)
+        ops, labels = np.array([i_c, q_c]), ("drive I charger", "drive Q charger")
+    rho_or_ket = y0 if not dissipators else np.outer(y0, y0)
+    return PulseProgram(dev, h0, ops, labels, "samples", env, kick_duration, np.array(dissipators).reshape(-1, d, d),
+                        rho_or_ket, times, max_dt=kick_duration, parameters=params)
+
+
+def computational_block(rho: np.ndarray) -> np.ndarray:
+    """The {0, 1} block of single-transmon states (..., d, d)."""
+    return rho[..., :2, :2]
+
+
+def leakage(states: np.ndarray, dims) -> np.ndarray:
+    """Population outside {0, 1}^N of full states (..., D, D) on ``dims``."""
+    keep = np.ones(dims[::-1], dtype=bool)
+    for axis in range(len(dims)):
+        index = [slice(None)] * len(dims)
+        index[axis] = slice(2, None)
+        keep[tuple(index)] = False
+    pops = np.real(np.diagonal(states, axis1=-2, axis2=-1))
+    return 1.0 - pops[..., keep.ravel()].sum(axis=-1)
+
+
+def solve_states(program: PulseProgram, worker=None) -> tuple[np.ndarray, np.ndarray]:
+    """(density matrices (B, T, D, D), seconds (B,)) of every envelope row."""
+    from .client import PulseWorker
+
+    if worker is None:
+        with PulseWorker() as own:
+            return solve_states(program, own)
+    out = worker.solve(program.request())
+    states = out["states"]
+    if states.ndim == 3:  # kets (B, T, D)
+        states = np.einsum("bti,btj->btij", states, states.conj())
+    return states, out["seconds"]
+
+
+def _reduce(program: PulseProgram, states: np.ndarray, seconds: np.ndarray) -> PulseStates:
+    dims = program.device.dims
+    battery = computational_block(partial_trace(states, [program.battery], dims))
+    mean = states.mean(axis=0)
+    return PulseStates(program.times, battery.mean(axis=0), leakage(mean, dims), mean, battery, seconds)
+
+
+def simulate(program: PulseProgram, worker=None) -> PulseStates:
+    """Solve ``program`` on ``worker`` (a :class:`.client.PulseWorker`; one is started and
+    ended here if None) and reduce to the battery, rows averaged as realizations (module doc)."""
+    return _reduce(program, *solve_states(program, worker))
+
+
+def simulate_rows(program: PulseProgram, worker=None) -> list[PulseStates]:
+    """Like :func:`simulate`, but each envelope row is its own scan point (no averaging)."""
+    states, seconds = solve_states(program, worker)
+    return [_reduce(program, s[None], t[None]) for s, t in zip(states, seconds)]
+
+
+def leakage_scan(model: Model, times, g_hz_values, *, anharmonicity: float = -0.30e9, worker=None) -> dict:
+    """Leakage and ergotropy loss of the 3-level pulse TLS pair versus the physical scale: for
+    each exchange ``g_hz`` (so the charger drive is (F/g) g_hz; the anharmonicity fixed, in Hz),
+    the time-averaged and final leakage and the final ergotropy lost to the third levels
+    (2-level minus 3-level); ``F_over_alpha`` = F / |alpha|.  One request: the anharmonicity
+    sum_q n_q (n_q - 1) / 2 is an operator with one constant envelope per scan point, so the
+    worker compiles once for the whole scan."""
+    from ..metrics import ergotropy
+    from .device import typical_transmon
+
+    p = _check_pair(model)
+    hb = np.asarray(model.h_battery)
+    flat = (typical_transmon(anharmonicity=0.0),) * 2
+    two = simulate(tls_pair_program(model, times, dephasing="lindblad"), worker)  # no third level: scale free
+    base = tls_pair_program(model, times, device=pair_device(p["g"], levels=3, transmons=flat), dephasing="lindblad")
+    dev = base.device
+    duffing = sum(0.5 * dev.number(q) @ (dev.number(q) - np.eye(dev.number(q).shape[0])) for q in (0, 1))
+    alphas = [Scale(p["g"], g_hz).angular(anharmonicity) for g_hz in g_hz_values]
+    rows = np.array([[base.envelopes[0, 0], [a, 0.0, base.envelopes[0, 0, 2], 0.0]] for a in alphas])
+    scan = replace(base, operators=np.concatenate([base.operators, duffing[None]]),
+                   labels=base.labels + ("anharmonicity (scan)",), envelopes=rows)
+    three = simulate_rows(scan, worker)
+    w_two = ergotropy(two.battery_states[-1], hb)
+    return {"g_hz": np.asarray(g_hz_values, dtype=float),
+            "F_over_alpha": np.abs(p["F"] / np.array(alphas)),
+            "mean_leakage": np.array([s.leakage[1:].mean() for s in three]),
+            "final_leakage": np.array([s.leakage[-1] for s in three]),
+            "ergotropy_loss": np.array([w_two - ergotropy(s.battery_states[-1], hb) for s in three])}
