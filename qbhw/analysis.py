@@ -156,9 +156,14 @@ def figures_of_merit(times, a: dict, exact_energy, exact_ergotropy, *, n: float 
             half = t_dist.ppf((1 + CONFIDENCE) / 2, max(m - 1, 1)) * stderr * (np.sqrt(m / (m - 1)) if m > 1 else 1.0)
             ci, kind = np.clip([value - half, value + half], *bounds[name]), "Student-t from the bootstrap error"
         elif np.isfinite(value) and samples.size > 1:
-            ci, kind = interval(samples, value, realizations=m, confidence=CONFIDENCE, bounds=bounds[name]), "BCa"
+            # an unsettled resample (tau = inf) counts as later than any time of the run
+            late = 2.0 * float(times[-1])
+            ci = interval(np.where(np.isinf(samples), late, samples), value, realizations=m, confidence=CONFIDENCE,
+                          bounds=bounds[name])
+            ci, kind = np.where(ci > float(times[-1]), np.inf, ci), "BCa"
         else:  # unsettled (tau = inf) or undefined: the samples' own range
-            ci = np.quantile(samples, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2]) if samples.size else [np.nan] * 2
+            ci = (np.quantile(samples, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2], method="inverted_cdf")
+                  if samples.size else [np.nan] * 2)
             kind = "bootstrap percentiles"
         out[name] = {"value": value, "stderr": stderr, "ci95": np.asarray(ci, dtype=float), "interval": kind,
                      "estimand": estimand[name]}

@@ -1,7 +1,7 @@
 """Command line.
 
-    qbhw run EXPERIMENT.toml [--out DIR] [--quiet] [--yes] [--dry-run]
-    qbhw resume DIR                      continue an interrupted run (no finished PUB reruns)
+    qbhw run EXPERIMENT.toml [--out DIR] [--quiet] [--yes] [--dry-run] [--scheduler local|none|tcp://HOST:PORT]
+    qbhw resume DIR [--scheduler ...]    continue an interrupted run (no finished PUB or sweep point reruns)
     qbhw report DIR                      re-plot and re-write the report without re-running
     qbhw calibrations list | show NAME | pull BACKEND [--out DIR]
     qbhw export-circuits [DIR]          OpenQASM 3 of one Trotter step per model (default circuits/)
@@ -17,8 +17,10 @@ run folder is removed) or after the run was complete.
 Errors are one line on stderr, no traceback.  A run folder holds ``experiment.toml`` (the
 spec as given), ``jobs/`` (job manifest and counts per PUB, written as they arrive) and, once
 complete, ``charging.png``, ``report.md`` and, last, ``results.json`` (each written
-atomically; results.json marks a complete run).  A run that fails or is interrupted before
-storing anything leaves nothing behind; one that fails or is interrupted after storing work
+atomically; results.json marks a complete run).  A sweep's folder holds ``points/<label>/``
+(results.json per finished point, failed.json for a failed one), the plots ``sweep*.png`` and,
+last, ``sweep.nc`` (the merged xarray Dataset; it marks a complete sweep).  A run that fails
+or is interrupted before storing anything leaves nothing behind; one that fails or is interrupted after storing work
 (a job manifest, or finished sweep points) keeps its folder for ``qbhw resume``.
 """
 
@@ -37,7 +39,7 @@ from . import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_RESUMABLE = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
-SPEC_FILE, JOBS_DIR = "experiment.toml", "jobs"
+SPEC_FILE, JOBS_DIR, SWEEP_FILE = "experiment.toml", "jobs", "sweep.nc"
 TERMINAL_ROWS = 21  # time points shown on the terminal (report.md shows all)
 
 
@@ -137,7 +139,7 @@ def _execute(folder: Path, spec, args, backend) -> None:
 
 
 def _complete(folder: Path) -> bool:
-    return (folder / "results.json").exists() or (folder / "sweep.json").exists()
+    return (folder / "results.json").exists() or (folder / SWEEP_FILE).exists()
 
 
 def _stored(folder: Path) -> bool:
@@ -214,10 +216,18 @@ def _load(path):
     return spec, _resolve(spec)
 
 
+def _check_scheduler(args) -> None:
+    from .sweep.engine import check_scheduler
+
+    if args.scheduler is not None:
+        check_scheduler(args.scheduler, key="--scheduler")
+
+
 def _cmd_run(args) -> int:
     from .execute.runtime import IBMAccountError
 
     try:
+        _check_scheduler(args)
         spec, backend = _load(args.experiment)
         if args.dry_run:
             return _dry_run(spec, backend)
@@ -230,26 +240,47 @@ def _cmd_run(args) -> int:
 
 
 def _run_folder(folder: Path, spec, args, backend) -> None:
-    """Run (or continue) ``spec`` in ``folder``; a sweep runs each value in its own sub-folder
-    (complete ones are skipped) and then writes sweep.png and sweep.json."""
-    if not spec.sweep_parameter:
+    """Run (or continue) ``spec`` in ``folder``; a sweep runs its unfinished points on the
+    scheduler (``--scheduler``, else ``[run] scheduler``, else a LocalCluster), each into
+    points/<label>/, then merges them into sweep.nc and plots it (qbhw.sweep)."""
+    if spec.sweep is None:
         _execute(folder, spec, args, backend)
         return
-    from . import report
+    from .sweep import dataset, engine
 
-    runs = []
-    for point in spec.sweep_points():
-        value = point.model_params[spec.sweep_parameter]
-        sub = folder / f"{spec.sweep_parameter}={value:g}"
-        sub.mkdir(exist_ok=True)
-        if not (sub / "results.json").exists():
-            if not args.quiet:
-                print(f"{spec.sweep_parameter} = {value:g}", file=sys.stderr)
-            _execute(sub, point, args, backend)
-        runs.append((value, sub))
-    report.write_sweep(folder, spec.sweep_parameter, runs)
+    scheduler = getattr(args, "scheduler", None) or spec.scheduler or engine.LOCAL
+    outcome = engine.run_sweep(folder, spec, scheduler=scheduler, quiet=args.quiet, confirm=args.yes)
+    if outcome.failed:
+        first = _failure_message(folder, outcome.failed[0])
+        raise RuntimeError(f"{len(outcome.failed)} of {outcome.total} sweep points failed (first: {outcome.failed[0]}: "
+                           f"{first}; parameters and traceback in {folder}/{engine.POINTS_DIR}/*/{engine.FAILURE_FILE})")
+    _write_sweep(folder, dataset.build(folder, spec))
     if not args.quiet:
-        print(f"wrote {folder}/sweep.json and sweep.png")
+        print(f"sweep: {outcome.computed} points computed, {outcome.skipped} already finished")
+        print(f"wrote {folder}/{dataset.DATASET_FILE}, {', '.join(_sweep_plots(folder))}")
+
+
+def _failure_message(folder: Path, label: str) -> str:
+    """The one-line error recorded in a failed point's failed.json."""
+    import json
+
+    from .sweep import engine
+
+    path = folder / engine.POINTS_DIR / label / engine.FAILURE_FILE
+    return json.loads(path.read_text())["error"]
+
+
+def _write_sweep(folder: Path, ds) -> None:
+    """Plots first, then sweep.nc: its presence marks a complete sweep."""
+    from . import report
+    from .sweep import dataset
+
+    report.plot_sweep(folder, ds)
+    dataset.write(folder, ds)
+
+
+def _sweep_plots(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob("sweep*.png"))
 
 
 def _dry_run(spec, backend) -> int:
@@ -273,6 +304,7 @@ def _cmd_resume(args) -> int:
     if not (folder / SPEC_FILE).exists():
         return _fail(EXIT_BAD_INPUT, f"{folder}: not a qbhw run folder (no {SPEC_FILE})")
     try:
+        _check_scheduler(args)
         spec, backend = _load(folder / SPEC_FILE)
     except KeyboardInterrupt:
         return _fail(EXIT_RESUMABLE, f"interrupted; continue with: qbhw resume {folder}")
@@ -286,12 +318,10 @@ def _cmd_report(args) -> int:
 
     d = Path(args.directory)
     try:
-        if (d / "sweep.json").exists():
-            sweep = report.load_json(d / "sweep.json")
-            runs = [(row["value"], d / f) for row, f in zip(sweep["runs"], sweep["folders"])]
-            for _, sub in runs:
-                _replot(sub)
-            report.write_sweep(d, sweep["parameter"], runs)
+        if (d / SWEEP_FILE).exists():
+            from .sweep import dataset
+
+            report.plot_sweep(d, dataset.load(d))  # from sweep.nc: nothing recomputed
         else:
             _replot(d)
     except (FileNotFoundError, ValueError, KeyError) as err:
@@ -368,6 +398,10 @@ def _cmd_export(args) -> int:
     return EXIT_OK
 
 
+SCHEDULER_HELP = ("sweeps: 'local' (a Dask LocalCluster, one worker per core; default), 'none' (serial), or a "
+                  "Dask scheduler address tcp://host:port (overrides [run] scheduler)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qbhw", description="Quantum-battery experiments on quantum processors")
     parser.add_argument("--version", action="version", version=f"qbhw {__version__}")
@@ -378,11 +412,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.add_argument("--yes", action="store_true", help="spend the estimated QPU time without asking")
     run.add_argument("--dry-run", action="store_true", help="validate on the IBM device without running (writes nothing)")
+    run.add_argument("--scheduler", help=SCHEDULER_HELP)
     run.set_defaults(func=_cmd_run)
     res = sub.add_parser("resume", help="continue an interrupted run folder")
     res.add_argument("directory")
     res.add_argument("--quiet", action="store_true")
     res.add_argument("--yes", action="store_true", help="spend the estimated QPU time without asking")
+    res.add_argument("--scheduler", help=SCHEDULER_HELP)
     res.set_defaults(func=_cmd_resume)
     rep = sub.add_parser("report", help="re-plot and re-write the report of a finished run")
     rep.add_argument("directory")

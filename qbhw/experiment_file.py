@@ -23,6 +23,7 @@
     mitigation = "none"      # none | snapshot | measured (readout assignment inversion)
     bootstrap = 200
     seed = 1234
+    scheduler = "local"      # sweeps: local (Dask LocalCluster) | none (serial) | tcp://host:port
 
     [compile]                # product formula: order 1, 2 or 4; accuracy; max_step (1/omega_B)
     order = 2
@@ -30,16 +31,22 @@
     max_step = 0.5
     collective_encoding = "qubits"   # star/Dicke batteries: qubits | binary | auto (fewer 2q gates)
     max_two_qubit_gates = 20000      # refuse deeper circuits before synthesis
-    collision_time = 0.05            # heat-engine chargers: collision duration (1/omega_0)
+    collision_time = 0.05            # collision jumps (heat engines, collective decay): duration (1/omega_0)
+    ancillas = "parallel"            # jump ancillas: parallel (one per jump block) | sequential (shared) | channel (simulator)
     cutoff_tolerance = 0.001         # n_max = "auto": largest truncation error allowed
 
     [options]                # runtime Sampler options (fake-local, ibm)
     dynamical_decoupling = "XY4"
     twirling = true
 
-    [sweep]                  # optional: one run per value of a numeric model parameter
-    parameter = "gamma_c"
-    values = [0.1, 1.41, 10.0]
+    [sweep]                  # optional: a grid of runs (qbhw.sweep.grid); each key is a model,
+    gamma_c = [0.1, 1.41]    # run or compile parameter with its values, several keys form the
+    F = [0.25, 0.5]          # Cartesian grid; [sweep.zip] holds lists of equal length taken
+    [sweep.zip]              # together. run.target and run.seed are not sweepable (each point's
+    backend = ["fake_fez-2025-02-26", "fake_marrakesh-2025-02-26"]   # seed derives from run.seed)
+    qubits = [[5, 6], [12, 13]]
+    # the older form `parameter = "gamma_c"` / `values = [...]` is one axis; on target "ibm"
+    # the points run serially through the job manifest after one QPU estimate (qbhw.sweep.hardware)
 
 Unknown sections or keys, wrong types and out-of-range values raise ``SpecError`` (a
 ValueError) whose message starts with the offending key, e.g. ``model.gamma_c: ...``.
@@ -60,10 +67,12 @@ import numpy as np
 from . import execute
 from .compile.dephasing import DEPHASING
 from .errors import InputError
-from .models import registry
-from .models.custom import custom_model
 from .execute.runtime import DD_SEQUENCES
 from .experiment import MITIGATION
+from .models import registry
+from .models.custom import custom_model
+from .sweep.engine import check_scheduler
+from .sweep.grid import ZIP_DIM, Axis, Point, SweepGrid, point_seed
 
 TARGETS = ("reference", *execute.TARGETS)
 KIND_NAMES = (*registry.KINDS, registry.CUSTOM)
@@ -93,10 +102,10 @@ class ExperimentSpec:
     bootstrap: int = 200
     seed: int = 1234
     charging_n: float = 1.0
+    scheduler: str | None = None
     compile_options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     runtime_options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
-    sweep_parameter: str | None = None
-    sweep_values: tuple[float, ...] = ()
+    sweep: SweepGrid | None = None
     source: str = ""
 
     def inputs(self) -> tuple[Path, ...]:
@@ -124,21 +133,31 @@ class ExperimentSpec:
             raise ValueError("n_max = 'auto': resolve the cutoff first (qbhw.results.resolve_model)")
         return registry.build(self.model_kind, params, self.folder)
 
-    def sweep_points(self) -> list["ExperimentSpec"]:
-        """One spec per sweep value (the parameter set, the sweep removed); [] without sweep."""
-        return [replace(self, model_params=MappingProxyType({**self.model_params, self.sweep_parameter: v}),
-                        sweep_parameter=None, sweep_values=()) for v in self.sweep_values]
+    def sweep_points(self) -> list[tuple[Point, ExperimentSpec]]:
+        """(point, its spec) for every grid point, in C order; [] without sweep.  A point's spec
+        has the swept values set, no sweep, and the seed :func:`qbhw.sweep.grid.point_seed`."""
+        if self.sweep is None:
+            return []
+        return [(p, self.at(p)) for p in self.sweep.points()]
+
+    def at(self, point: Point) -> ExperimentSpec:
+        """This spec at one grid point (see :meth:`sweep_points`)."""
+        section = {a.name: a.section for a in self.sweep.parameters}
+        values = {s: {k: v for k, v in point.coords if section[k] == s} for s in ("model", "run", "compile")}
+        return replace(self, model_params=MappingProxyType({**self.model_params, **values["model"]}),
+                       compile_options=MappingProxyType({**self.compile_options, **values["compile"]}),
+                       **values["run"], seed=point_seed(self.seed, point.coords), sweep=None)
 
     def to_dict(self) -> dict[str, Any]:
         run = {"target": self.target, "backend": self.backend, "qubits": self.qubits, "shots": self.shots,
                "realizations": self.realizations, "dephasing": self.dephasing, "fractional": self.fractional,
                "mitigation": self.mitigation,
-               "bootstrap": self.bootstrap, "seed": self.seed, "charging_n": self.charging_n}
+               "bootstrap": self.bootstrap, "seed": self.seed, "charging_n": self.charging_n,
+               "scheduler": self.scheduler}
         return {"model": {"kind": self.model_kind, **self.model_params}, "times": list(self.times),
                 "run": {k: v for k, v in run.items() if v is not None},
                 "compile": dict(self.compile_options), "options": dict(self.runtime_options),
-                **({"sweep": {"parameter": self.sweep_parameter, "values": list(self.sweep_values)}}
-                   if self.sweep_parameter else {})}
+                **({"sweep": self.sweep.to_dict()} if self.sweep is not None else {})}
 
 
 def _strings(value):
@@ -245,7 +264,7 @@ def _run(run) -> dict:
     if not isinstance(run, dict):
         raise SpecError("run: expected a table [run]")
     _unknown("run", run, ["target", "backend", "qubits", "shots", "realizations", "dephasing", "fractional",
-                          "mitigation", "bootstrap", "seed", "charging_n"])
+                          "mitigation", "bootstrap", "seed", "charging_n", "scheduler"])
     if not isinstance(run.get("fractional", False), bool):
         raise SpecError(f"run.fractional: expected true or false, got {run['fractional']!r}")
     out = {
@@ -265,6 +284,11 @@ def _run(run) -> dict:
         out["backend"] = run["backend"]
     if out["target"] in ("fake-local", "ibm") and "backend" not in out:
         raise SpecError(f"run.backend: required for target {out['target']!r} (e.g. 'fake_fez' or 'ibm_fez')")
+    if "scheduler" in run:
+        try:
+            out["scheduler"] = check_scheduler(run["scheduler"])
+        except InputError as err:
+            raise SpecError(f"run.scheduler: {str(err).split(': ', 1)[1]}") from None
     if "qubits" in run:
         q = run["qubits"]
         if not isinstance(q, list) or not q:
@@ -279,7 +303,7 @@ def _compile(table) -> dict:
     if not isinstance(table, dict):
         raise SpecError("compile: expected a table [compile]")
     _unknown("compile", table, ["order", "accuracy", "max_step", "collective_encoding", "max_two_qubit_gates",
-                                "collision_time", "cutoff_tolerance"])
+                                "collision_time", "cutoff_tolerance", "ancillas"])
     out = {}
     if "collective_encoding" in table:
         out["collective_encoding"] = _choice("compile.collective_encoding", table["collective_encoding"],
@@ -289,6 +313,8 @@ def _compile(table) -> dict:
                                              integer=True, minimum=1)
     if "collision_time" in table:
         out["collision_time"] = _number("compile.collision_time", table["collision_time"], minimum=0.0, strict_min=True)
+    if "ancillas" in table:
+        out["ancillas"] = _choice("compile.ancillas", table["ancillas"], ("parallel", "sequential", "channel"))
     if "cutoff_tolerance" in table:
         out["cutoff_tolerance"] = _number("compile.cutoff_tolerance", table["cutoff_tolerance"], minimum=0.0,
                                           strict_min=True)
@@ -315,9 +341,44 @@ def _options(table) -> dict:
     return out
 
 
-def _sweep(table, kind: str, params: dict, folder: Path) -> dict:
+RUN_SWEEPABLE = ("backend", "qubits", "shots", "realizations", "dephasing", "fractional", "mitigation", "bootstrap",
+                 "charging_n")
+COMPILE_SWEEPABLE = ("order", "accuracy", "max_step", "collective_encoding", "max_two_qubit_gates", "collision_time",
+                     "ancillas",
+                     "cutoff_tolerance")
+NOT_SWEEPABLE = {"target": "run one sweep per target", "scheduler": "one scheduler runs the whole sweep",
+                 "seed": "each point's seed derives from run.seed and the point's coordinates",
+                 "kind": "run one sweep per model kind", "times": "time is a dimension of every point already"}
+
+
+def _sweep(table, data: dict, kind: str, params: dict, folder: Path) -> dict:
+    """The [sweep] table as a :class:`SweepGrid`; every value checked like the key it sweeps."""
     if not isinstance(table, dict):
         raise SpecError("sweep: expected a table [sweep]")
+    if "parameter" in table or "values" in table:
+        return {"sweep": SweepGrid((_legacy_axis(table, kind, params, folder),))}
+    grid = {k: v for k, v in table.items() if k != ZIP_DIM}
+    zipped = table.get(ZIP_DIM, {})
+    if not isinstance(zipped, dict):
+        raise SpecError(f"sweep.{ZIP_DIM}: expected a table [sweep.{ZIP_DIM}] of equal-length lists")
+    if not grid and not zipped:
+        raise SpecError("sweep: no parameter to sweep (give e.g. gamma_c = [0.1, 1.0])")
+    axes = tuple(_axis(f"sweep.{k}", k, v, data, kind, params, folder) for k, v in grid.items())
+    rows = tuple(_axis(f"sweep.{ZIP_DIM}.{k}", k, v, data, kind, params, folder, unique=False)
+                 for k, v in zipped.items())
+    for a in rows:
+        if a.name in grid:
+            raise SpecError(f"sweep.{ZIP_DIM}.{a.name}: already swept in [sweep] (sweep it in one place)")
+        if len(a.values) != len(rows[0].values):
+            raise SpecError(f"sweep.{ZIP_DIM}.{a.name}: {len(a.values)} values, but sweep.{ZIP_DIM}.{rows[0].name} "
+                            f"has {len(rows[0].values)} (zipped lists must have equal length)")
+    if rows and len(set(zip(*(a.values for a in rows)))) != len(rows[0].values):
+        raise SpecError(f"sweep.{ZIP_DIM}: repeated combination of values")
+    return {"sweep": SweepGrid(axes, rows)}
+
+
+def _legacy_axis(table: dict, kind: str, params: dict, folder: Path) -> Axis:
+    """``parameter = "gamma_c"`` / ``values = [...]``: one axis over a numeric model parameter."""
     _unknown("sweep", table, ["parameter", "values"])
     name = table.get("parameter")
     if kind == registry.CUSTOM:
@@ -332,12 +393,60 @@ def _sweep(table, kind: str, params: dict, folder: Path) -> dict:
     out = tuple(_number(f"sweep.values[{i}]", v, integer=sig[name].type is int) for i, v in enumerate(values))
     if len(set(out)) != len(out):
         raise SpecError("sweep.values: repeated value")
-    for i, v in enumerate(out):
+    _check_models(kind, params, name, out, "sweep.values", folder)
+    return Axis(name, "model", out)
+
+
+def _check_models(kind: str, params: dict, name: str, values, key: str, folder: Path) -> None:
+    for i, v in enumerate(values):
         try:
             registry.build(kind, _concrete({**params, name: v}), folder)
         except ValueError as err:
-            raise SpecError(f"sweep.values[{i}]: {err}") from None
-    return {"sweep_parameter": name, "sweep_values": out}
+            raise SpecError(f"{key}[{i}]: {str(err).split(': ', 1)[-1]}") from None
+
+
+def _section(kind: str, name: str, folder: Path) -> str:
+    if kind != registry.CUSTOM and name in registry.parameters(registry.constructor(kind, folder)):
+        return "model"
+    if name in RUN_SWEEPABLE:
+        return "run"
+    if name in COMPILE_SWEEPABLE:
+        return "compile"
+    return ""
+
+
+def _axis(key: str, name: str, values, data: dict, kind: str, params: dict, folder: Path, *,
+          unique: bool = True) -> Axis:
+    """One swept key: each value parsed by its own section's rules, errors keyed ``key[i]``
+    (``unique``: no value twice; zipped lists need only distinct combinations)."""
+    section = _section(kind, name, folder)
+    if not section:
+        if name in NOT_SWEEPABLE or name in ("parameter", "values"):
+            raise SpecError(f"{key}: not sweepable ({NOT_SWEEPABLE.get(name, 'mixes the two sweep forms')})")
+        model = "" if kind == registry.CUSTOM else ", ".join(registry.parameters(registry.constructor(kind, folder)))
+        raise SpecError(f"{key}: unknown key (not a parameter of model {kind!r}"
+                        f"{' (' + model + ')' if model else ''}, nor a sweepable run or compile key: "
+                        f"{', '.join(RUN_SWEEPABLE + COMPILE_SWEEPABLE)})")
+    if not isinstance(values, list) or not values:
+        raise SpecError(f"{key}: expected a non-empty list of values (one run per value)")
+    out = tuple(_value(f"{key}[{i}]", section, name, v, data, kind, params, folder) for i, v in enumerate(values))
+    if unique and len(set(out)) != len(out):
+        raise SpecError(f"{key}: repeated value")
+    if section == "model":
+        _check_models(kind, params, name, out, key, folder)
+    return Axis(name, section, out)
+
+
+def _value(key: str, section: str, name: str, value, data: dict, kind: str, params: dict, folder: Path):
+    """``value`` of ``section.name`` as the section's parser reads it (lists become tuples)."""
+    try:
+        if section == "model":
+            return _param(key, value, registry.parameters(registry.constructor(kind, folder))[name])
+        if section == "run":
+            return _run({**data.get("run", {}), name: value})[name]
+        return _compile({**data.get("compile", {}), name: value})[name]
+    except SpecError as err:
+        raise SpecError(f"{key}: {str(err).split(': ', 1)[-1]}") from None
 
 
 def parse(text: str, source: str = "<string>") -> ExperimentSpec:
@@ -351,14 +460,15 @@ def parse(text: str, source: str = "<string>") -> ExperimentSpec:
     folder = Path(source).parent if not source.startswith("<") else Path(".")
     kind, params = _model(data["model"], folder)
     times = _times(data["times"])
+    run = _run(data.get("run", {}))
     return ExperimentSpec(
         model_kind=kind,
         model_params=MappingProxyType(params),
         times=times,
-        **_run(data.get("run", {})),
+        **run,
         compile_options=MappingProxyType(_compile(data.get("compile", {}))),
         runtime_options=MappingProxyType(_options(data.get("options", {}))),
-        **(_sweep(data["sweep"], kind, params, folder) if "sweep" in data else {}),
+        **(_sweep(data["sweep"], data, kind, params, folder) if "sweep" in data else {}),
         source=source,
     )
 

@@ -87,7 +87,8 @@ def source(results: dict) -> str:
             "aer-ideal": "emulated (ideal simulator)",
             "aer-noisy": f"emulated ({backend} noise model)",
             "fake-local": f"emulated (qiskit-ibm-runtime local mode, {backend})",
-            "ibm": f"measured on {backend}"}.get(results.get("target"), f"run on {backend}")
+            "ibm": f"measured on {backend}",
+            "pulse": f"emulated ({backend})"}.get(results.get("target"), f"run on {backend}")
 
 
 def interval(results: dict, key: str) -> tuple[np.ndarray, np.ndarray, str]:
@@ -213,6 +214,31 @@ def summary_lines(results: dict) -> list[str]:
     return lines
 
 
+FIGURE_NAMES = {"charging_time": "charging time tau", "max_average_power": "max average power",
+                "max_average_power_time": "time of max power", "late_ergotropy_ratio": "late W / E_B"}
+
+
+def figures_table(results: dict) -> str:
+    """The measured figures of merit with their intervals, beside the exact curve's value at the
+    same times by the same rule (estimand) and the model's own (dense curve, steady state)."""
+    figures = results.get("figures_of_merit")
+    if not figures:
+        return ""
+    n = results.get("summary", {}).get("charging_n", 1)
+    head = f"{'figure of merit':22} {'measured':>10} {'95 % interval':>20} {'exact, same t':>14} {'exact model':>12}"
+    body = []
+    for key, f in figures.items():
+        exact = f.get("exact")
+        body.append(f"{FIGURE_NAMES.get(key, key):22} {_num(f['value'], 10, 4)} {_bracket(*f['ci95']):>20} "
+                    f"{_num(f['estimand'], 14, 4)} {'-' if exact is None else _num(exact, 12, 4):>12}")
+    note = (f"tau(n = {n:g}) against the mean E_B of the late points, late excursions counted beyond 2 standard "
+            "errors; late W / E_B over the last fifth of the times; intervals from the same bootstrap resamples "
+            "as the curves (" + ", ".join(sorted({f.get("interval", "BCa") for f in figures.values()})) + "); "
+            "'exact, same t' = the same rule on the exact curve at the run's times (what the measurement "
+            "estimates); 'exact model' = dense curve / steady state (tau against E_B(inf))")
+    return "\n".join([note, head, "-" * len(head), *body])
+
+
 def _rows(n: int, rows: int | None) -> np.ndarray:
     if rows is None or n <= rows:
         return np.arange(n)
@@ -279,7 +305,14 @@ def markdown(results: dict) -> str:
     if results.get("qubits"):
         lines.append(f"- qubits {results['qubits']}: {results.get('qubit_reason', '')}")
     prog = results.get("program")
-    if prog:
+    pulse = results.get("pulse")
+    if pulse:
+        leak = np.asarray(pulse["leakage"], dtype=float)
+        lines.append(f"- pulse-level simulation of the model (qbhw.pulse, qiskit-dynamics worker), measured in the "
+                     f"program's {prog['circuits']} tomography settings x {prog['shots_per_realization']} shots per "
+                     f"realization; true leakage out of the qubit levels max {leak.max():.2g} (read as "
+                     f"{pulse['leaked_read_as']}); pulse parameters in results.json")
+    elif prog:
         lines.append(f"- program: {prog['circuits']} circuits, order-{prog['order']} product formula, up to "
                      f"{max(prog['steps'])} steps, {prog['realizations']} `{prog['dephasing']}` realizations x "
                      f"{prog['shots_per_realization']} shots"
@@ -313,12 +346,15 @@ def markdown(results: dict) -> str:
         kinds = " / ".join(sorted({interval(results, key)[2] for key, _ in QUANTITIES}))
         lines.append(f"- error bars (plot) and intervals (table): {kinds}")
         if results["battery_ergotropy"].get("bias") is not None:
-            lines.append("- ergotropy is biased upwards near passive states (bootstrap bias in results.json)")
+            lines.append("- the ergotropy estimate is biased at the state-space boundaries: upwards near passive "
+                         "states, downwards near pure ones (bootstrap bias in results.json)")
         if results.get("battery_energy_linear") is not None:
             lines.append("- E_B and ergotropy come from one physical estimate of the battery state; "
                          "\"E_B linear\" is the unbiased linear-inversion energy (it may leave [0, E_max])")
     lines += [f"- {line}" for line in summary_lines(results)]
-    lines += ["", "![charging curves](charging.png)", "", "```", table(results, linear=True), "```", ""]
+    figures = figures_table(results)
+    lines += ["", "![charging curves](charging.png)", ""] + (["```", figures, "```", ""] if figures else [])
+    lines += ["```", table(results, linear=True), "```", ""]
     return "\n".join(lines)
 
 
@@ -349,62 +385,167 @@ def load_json(path: Path) -> dict:
         raise ValueError(f"{path}: not valid JSON ({err.msg} at line {err.lineno})") from None
 
 
-def sweep_row(value: float, results: dict) -> dict:
-    """Figures of merit of one sweep point (measured where measured, else exact)."""
-    t = np.asarray(results["times"], dtype=float)
-    e = np.asarray(results["battery_energy"]["value"], dtype=float)
-    w = np.asarray(results["battery_ergotropy"]["value"], dtype=float)
-    low, high, kind = interval(results, "battery_ergotropy")
-    i = int(np.argmax(w))
-    row = {"value": value, "final_battery_energy": e[-1], "final_battery_energy_stderr": results["battery_energy"]["stderr"][-1],
-           "final_battery_ergotropy": w[-1], "final_battery_ergotropy_stderr": results["battery_ergotropy"]["stderr"][-1],
-           "final_battery_ergotropy_interval": [low[-1], high[-1]], "interval": kind,
-           "max_battery_ergotropy": w[i], "max_battery_ergotropy_time": t[i],
-           "reference_final_battery_ergotropy": results["reference"]["battery_ergotropy"][-1],
-           **{f"reference_{k}": results["summary"].get(k)
-              for k in ("charging_time", "steady_battery_ergotropy", "max_average_power")}}
-    agreement = (results.get("device_reference") or {}).get("agreement")
-    if agreement:
-        row["device_reference_inside_fraction"] = agreement["battery_ergotropy"]["fraction"]
-    return row
+SWEEP_CURVES = 12  # E_B(t) curves drawn in sweep.png at most (evenly chosen points)
+SWEEP_LINES = 6  # lines per figure-of-merit panel (one per value of the other dimensions)
+MERIT_PANELS = (("charging_time", r"charging time $\tau\,\omega_B$"),
+                ("max_average_power", r"max average power $/\omega_B^2$"),
+                ("final_battery_ergotropy", r"ergotropy at the last time $/\omega_B$"))
 
 
-def write_sweep(folder: Path, parameter: str, runs) -> None:
-    """sweep.png: E_B(t) and ergotropy(t) of every value (exact curves dense in time, the run's
-    points with their intervals) and the last-time ergotropy against the parameter; then
-    sweep.json (one row per value, from each sub-run's results.json; it marks a complete sweep)."""
+def sweep_plot_names(ds) -> list[str]:
+    """The figures :func:`plot_sweep` writes: sweep.png and one sweep_<dim>.png per swept dimension."""
+    return ["sweep.png", *(f"sweep_{d}.png" for d in _grid_dims(ds))]
+
+
+def _grid_dims(ds) -> list[str]:
+    return [d for d in ds["status"].dims]
+
+
+def _axis_labels(ds, dim: str) -> tuple[np.ndarray, list[str] | None]:
+    """x positions and, for categorical or zipped dimensions, tick labels."""
+    if dim == "zip":
+        names = [c for c in ds.coords if ds[c].dims == ("zip",) and c != "zip"]
+        labels = [", ".join(f"{c}={ds[c].values[i]}" for c in names) for i in range(ds.sizes["zip"])]
+        return np.arange(ds.sizes["zip"]), labels
+    values = ds[dim].values
+    if values.dtype.kind in "iuf":
+        return values.astype(float), None
+    return np.arange(values.size), [str(v) for v in values]
+
+
+def _final_ergotropy(ds):
+    """(measured, low, high, exact) ergotropy at the last time, over the grid."""
+    last = {"time": -1}
+    return (ds["battery_ergotropy"][last], ds["battery_ergotropy_ci_low"][last],
+            ds["battery_ergotropy_ci_high"][last], ds["reference_battery_ergotropy"][last])
+
+
+def _grid_reference(ds, key: str):
+    """The exact curve's figure of merit at the run's times by the measured one's rule."""
+    return ds.get(f"{key}_estimand")
+
+
+def _merit_series(ds, key: str):
+    """(measured, low, high, exact) over the grid for one panel; low/high None without interval."""
+    if key == "final_battery_ergotropy":
+        return _final_ergotropy(ds)
+    low, high = (ds[f"{key}_{b}"] if f"{key}_{b}" in ds and bool(ds[f"{key}_{b}"].notnull().any()) else None
+                 for b in ("ci_low", "ci_high"))
+    return ds[key], low, high, ds[f"reference_{key}"]
+
+
+def plot_sweep(folder: Path, ds) -> list[Path]:
+    """sweep.png (E_B(t) and ergotropy(t) of up to SWEEP_CURVES points: exact curves dense in
+    time, the run's points with their intervals) and, per swept dimension, sweep_<dim>.png:
+    charging time, max average power and last-time ergotropy against that parameter, measured
+    (markers, the ergotropy with its interval) beside the exact model (lines through the swept
+    values), one line per value of the other dimensions (at most SWEEP_LINES)."""
+    folder = Path(folder)
+    measured = ds.attrs.get("target", "reference") != "reference"
+    paths = [folder / "sweep.png"]
+    _plot_sweep_curves(paths[0], ds, measured)
+    for dim in _grid_dims(ds):
+        paths.append(folder / f"sweep_{dim}.png")
+        _plot_sweep_axis(paths[-1], ds, dim, measured)
+    return paths
+
+
+def _others(ds, dim: str) -> list[dict]:
+    """Index selections of the other grid dimensions, one per line (at most SWEEP_LINES)."""
+    import itertools
+
+    others = [d for d in _grid_dims(ds) if d != dim]
+    combos = list(itertools.product(*(range(ds.sizes[d]) for d in others)))
+    pick = np.unique(np.linspace(0, len(combos) - 1, min(len(combos), SWEEP_LINES)).round().astype(int))
+    return [dict(zip(others, combos[i])) for i in pick]
+
+
+def _selection_label(ds, sel: dict) -> str:
+    parts = []
+    for d, i in sel.items():
+        _, labels = _axis_labels(ds, d)
+        parts.append(f"{d} = {labels[i] if labels else format(float(ds[d].values[i]), 'g')}")
+    return ", ".join(parts)
+
+
+def _finite(values) -> np.ndarray:
+    """``values`` as floats with inf (e.g. a charging time not reached within the times) as NaN: not drawn."""
+    x = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(x), x, np.nan)
+
+
+def _log_axis(ax) -> None:
+    """Logarithmic x with plain numbers at the decades and no labels on the minor ticks."""
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _plot_sweep_axis(path: Path, ds, dim: str, measured: bool) -> None:
     plt = _pyplot()
-    loaded = [(v, load_results(sub)) for v, sub in runs]
-    rows = [sweep_row(v, r) for v, r in loaded]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
-    colours = plt.cm.viridis(np.linspace(0, 0.9, len(loaded)))
-    for n, ((value, results), colour) in enumerate(zip(loaded, colours)):
-        curve = _exact_curve(results)
-        for ax, (key, _) in zip(axes[:2], QUANTITIES):
-            ax.plot(curve["times"], curve[key], "-", color=colour, lw=1.2, label=f"{parameter} = {value:g}")
-            if results.get("measured", False):
-                _error_bars(ax, results, key, legend=n == 0, color=colour)
-    for ax, label in zip(axes[:2], (r"$E_B(t)/\omega_B$", r"ergotropy $W_B(t)/\omega_B$")):
+    x, ticks = _axis_labels(ds, dim)
+    fig, axes = plt.subplots(1, len(MERIT_PANELS), figsize=(14, 3.8))
+    selections = _others(ds, dim)
+    colours = plt.cm.viridis(np.linspace(0, 0.9, len(selections)))
+    for sel, colour in zip(selections, colours):
+        name = _selection_label(ds, sel)
+        for ax, (key, _) in zip(axes, MERIT_PANELS):
+            value, low, high, exact = (None if a is None else _finite(a[sel].values) for a in _merit_series(ds, key))
+            ax.plot(x, exact, "-", color=colour, lw=1.2, label=f"exact model{', ' + name if name else ''}")
+            grid = _grid_reference(ds, key)
+            if measured and grid is not None:
+                ax.plot(x, np.asarray(grid[sel].values, dtype=float), ":", color=colour, lw=1,
+                        label="exact curve at the run's times, same rule")
+            if measured:
+                yerr = None if low is None else np.clip(np.stack([value - low, high - value]), 0, None)
+                ax.errorbar(x, value, yerr=yerr, fmt="o", ms=4, capsize=2, color=colour,
+                            label=f"{ds.attrs.get('source', 'measured')}{', ' + name if name else ''}")
+    zipped = ", ".join(c for c in ds.coords if ds[c].dims == ("zip",) and c != "zip")
+    for ax, (key, label) in zip(axes, MERIT_PANELS):
+        ax.set_xlabel(f"{zipped} (zipped)" if dim == "zip" else dim)
+        ax.set_ylabel(label)
+        if ticks:
+            ax.set_xticks(x, ticks, rotation=20, fontsize=7)
+        elif np.all(x > 0) and x.max() / x.min() > 20:
+            _log_axis(ax)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=6)
+    fig.suptitle(f"{ds.attrs.get('title', 'sweep')}: figures of merit against {dim}"
+                 + ("" if not measured else " (measured on the run's time grid; exact lines through the swept values)"),
+                 fontsize=9)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _plot_sweep_curves(path: Path, ds, measured: bool) -> None:
+    import itertools
+
+    plt = _pyplot()
+    dims = _grid_dims(ds)
+    combos = list(itertools.product(*(range(ds.sizes[d]) for d in dims)))
+    pick = np.unique(np.linspace(0, len(combos) - 1, min(len(combos), SWEEP_CURVES)).round().astype(int))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharex=True)
+    colours = plt.cm.viridis(np.linspace(0, 0.9, pick.size))
+    t = ds["time"].values
+    for n, (i, colour) in enumerate(zip(pick, colours)):
+        sel = dict(zip(dims, combos[i]))
+        for ax, (key, _) in zip(axes, QUANTITIES):
+            ax.plot(ds["curve_time"].values, ds[f"reference_curve_{key}"][sel].values, "-", color=colour, lw=1.2,
+                    label=_selection_label(ds, sel))
+            if measured:
+                v = ds[key][sel].values
+                yerr = np.clip(np.stack([v - ds[f"{key}_ci_low"][sel].values, ds[f"{key}_ci_high"][sel].values - v]),
+                               0, None)
+                ax.errorbar(t, v, yerr=yerr, fmt="o", ms=3, capsize=2, color=colour, label="_nolegend_")
+    for ax, label in zip(axes, (r"$E_B(t)/\omega_B$", r"ergotropy $W_B(t)/\omega_B$")):
         ax.set_xlabel(r"time $t\,\omega_B$")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7, title="lines: exact model", title_fontsize=7)
-    x = np.array([r["value"] for r in rows], dtype=float)
-    ax = axes[2]
-    if loaded[0][1].get("measured", False):
-        w = np.array([r["final_battery_ergotropy"] for r in rows], dtype=float)
-        ci = np.array([r["final_battery_ergotropy_interval"] for r in rows], dtype=float)
-        ax.errorbar(x, w, yerr=np.clip(np.stack([w - ci[:, 0], ci[:, 1] - w]), 0, None), fmt="o", capsize=2,
-                    label=f"{source(loaded[0][1])}, {_short(rows[0]['interval'])}")
-    # exact values at the swept values only (markers, no line: nothing was computed in between)
-    ax.plot(x, [r["reference_final_battery_ergotropy"] for r in rows], "kx", ms=7, label="exact model (at the swept values)")
-    ax.set_xlabel(parameter)
-    ax.set_ylabel(r"ergotropy at the last time $/\omega_B$")
-    if np.all(x > 0) and x.max() / x.min() > 20:
-        ax.set_xscale("log")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    axes[0].legend(fontsize=6, title="lines: exact model" + (", points: " + ds.attrs.get("source", "") if measured else ""),
+                   title_fontsize=6)
+    shown = f" ({pick.size} of {len(combos)} points)" if pick.size < len(combos) else ""
+    fig.suptitle(f"{ds.attrs.get('title', 'sweep')}: charging curves{shown}", fontsize=9)
     fig.tight_layout()
-    _save(fig, Path(folder) / "sweep.png")
-    write_json(Path(folder) / "sweep.json", {"parameter": parameter, "runs": rows,
-                                             "folders": [str(Path(sub).name) for _, sub in runs]})
+    _save(fig, path)

@@ -28,7 +28,8 @@ from .routing import CompileOptions, compile_model, realised_model
 
 TRUNCATION_TOL = 1e-5  # top-level population allowed for an explicit n_max (qbhw.reference.evolve's default)
 DENSE = 401  # points of the exact curve drawn and used for the exact maximum average power
-COMPILE_KEYS = ("order", "accuracy", "max_step", "collective_encoding", "max_two_qubit_gates", "collision_time")
+COMPILE_KEYS = ("order", "accuracy", "max_step", "collective_encoding", "max_two_qubit_gates", "collision_time",
+                "ancillas")
 #: argument names of the layers below -> experiment-file keys, for errors found there
 FILE_KEYS = {"times": "times", "n_max": "model.n_max", **{k: f"compile.{k}" for k in COMPILE_KEYS},
              **{k: f"run.{k}" for k in ("realizations", "dephasing", "shots", "bootstrap", "mitigation", "target",
@@ -202,19 +203,24 @@ def _run_spec(spec, jobs, progress, confirm, backend) -> dict:
     return results
 
 
+def compile_spec(spec: ExperimentSpec):
+    """The program ``spec`` runs (its model realised for its dephasing, compiled with its compile
+    options), without running it; errors re-keyed to the experiment file's keys."""
+    try:
+        model, _ = resolve_model(spec)
+        return compile_model(realised_model(model, spec.dephasing), spec.times,
+                             CompileOptions(dephasing=spec.dephasing, realizations=spec.realizations, seed=spec.seed,
+                                            **_compile_options(spec)))
+    except InputError as err:
+        raise file_key_error(err) from None
+
+
 def dry_run_spec(spec: ExperimentSpec, *, backend=None) -> dict:
     """Compile ``spec`` and validate it on its IBM device with the runtime's dry-run mode
     (nothing runs, nothing is charged); returns the run metadata with the QPU-time estimate."""
     if spec.target != "ibm":
         raise ValueError(f"run.target: --dry-run validates against an IBM device; {spec.target!r} runs locally")
-    try:
-        model, _ = resolve_model(spec)
-        realised = realised_model(model, spec.dephasing)
-        program = compile_model(realised, spec.times, CompileOptions(dephasing=spec.dephasing,
-                                                                     realizations=spec.realizations, seed=spec.seed,
-                                                                     **_compile_options(spec)))
-    except InputError as err:
-        raise file_key_error(err) from None
+    program = compile_spec(spec)
     result = execute.run(program, target="ibm", backend=spec.backend if backend is None else backend,
                          shots=spec.shots, qubits=spec.qubits, options=dict(spec.runtime_options) or None,
                          dry_run=True, fractional=spec.fractional)

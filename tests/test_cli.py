@@ -124,24 +124,29 @@ def test_spec_times_grid():
 
 
 def test_sweep_runs_each_value_in_its_folder_and_resumes_only_what_is_missing(tmp_path):
+    import xarray as xr
+
     text = GOOD + '\n[sweep]\nparameter = "gamma_c"\nvalues = [0.3, 1.0, 4.0]\n'
     (tmp_path / "s.toml").write_text(text)
-    r = qbhw("run", "s.toml", "--out", "sw", "--quiet", cwd=tmp_path)
+    r = qbhw("run", "s.toml", "--out", "sw", "--quiet", "--scheduler", "none", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    sweep = json.loads((tmp_path / "sw" / "sweep.json").read_text())
-    assert [row["value"] for row in sweep["runs"]] == [0.3, 1.0, 4.0]
-    for row in sweep["runs"]:  # long-time ergotropy x/(1+4x^2) = 1/4 at F/g = 1/2 for every gamma > 0
-        assert row["reference_steady_battery_ergotropy"] == pytest.approx(0.25, abs=1e-9)
-    taus = [row["reference_charging_time"] for row in sweep["runs"]]
+    with xr.open_dataset(tmp_path / "sw" / "sweep.nc") as ds:
+        sweep = ds.load()
+    assert sweep["gamma_c"].values.tolist() == [0.3, 1.0, 4.0]
+    # long-time ergotropy x/(1+4x^2) = 1/4 at F/g = 1/2 for every gamma > 0
+    np.testing.assert_allclose(sweep["steady_battery_ergotropy"], 0.25, atol=1e-9)
+    taus = sweep["reference_charging_time"].values
     assert taus[1] < taus[0] and taus[1] < taus[2]  # dephasing-assisted charging: an optimum in between
-    assert (tmp_path / "sw" / "sweep.png").stat().st_size > 5_000
-    keep = (tmp_path / "sw" / "gamma_c=0.3" / "results.json").stat().st_mtime_ns
-    (tmp_path / "sw" / "gamma_c=1" / "results.json").unlink()
-    (tmp_path / "sw" / "sweep.json").unlink()
-    r = qbhw("resume", "sw", "--quiet", cwd=tmp_path)
+    assert (tmp_path / "sw" / "sweep_gamma_c.png").stat().st_size > 5_000
+    points = tmp_path / "sw" / "points"
+    keep = (points / "gamma_c=0.3" / "results.json").stat().st_mtime_ns
+    (points / "gamma_c=1.0" / "results.json").unlink()
+    (tmp_path / "sw" / "sweep.nc").unlink()
+    r = qbhw("resume", "sw", "--quiet", "--scheduler", "none", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert (tmp_path / "sw" / "gamma_c=0.3" / "results.json").stat().st_mtime_ns == keep
-    assert json.loads((tmp_path / "sw" / "sweep.json").read_text()) == sweep
+    assert (points / "gamma_c=0.3" / "results.json").stat().st_mtime_ns == keep
+    with xr.open_dataset(tmp_path / "sw" / "sweep.nc") as ds:
+        xr.testing.assert_identical(ds.load(), sweep)
     assert qbhw("report", "sw", "--quiet", cwd=tmp_path).returncode == 0
 
 

@@ -139,7 +139,6 @@ def test_old_results_without_optional_fields_still_report(tmp_path):
     loaded = report.load_results(tmp_path)
     report.plot_charging(tmp_path / "charging.png", loaded)
     assert "E_B linear" not in report.markdown(loaded) and "warning" not in report.markdown(loaded)
-    assert report.sweep_row(1.0, loaded)["interval"] == report.STDERR_INTERVAL
 
 
 def test_reference_target_table_has_the_exact_columns_only():
@@ -160,20 +159,39 @@ def test_results_json_carries_the_schema_version_and_newer_ones_are_refused(tmp_
         report.load_results(tmp_path)
 
 
-def test_sweep_plot_draws_each_exact_curve_densely(tmp_path, monkeypatch):
-    runs = []
-    for value in (0.5, 2.0):
-        sub = tmp_path / f"gamma_c={value:g}"
-        sub.mkdir()
+SWEEP_SPEC = """
+[model]
+kind = "tls_pair"
+g = 1.0
+F = 0.5
+gamma_c = 1.0
+[times]
+stop = 6.2
+num = 5
+[run]
+target = "aer-noisy"
+[sweep]
+gamma_c = [0.5, 2.0]
+"""
+
+
+def test_sweep_plot_draws_each_exact_curve_densely_and_one_figure_per_axis(tmp_path, monkeypatch):
+    from qbhw.experiment_file import parse
+    from qbhw.sweep import dataset, engine
+
+    spec = parse(SWEEP_SPEC)
+    for point, _ in spec.sweep_points():
+        sub = engine.point_folder(tmp_path, point)
+        sub.mkdir(parents=True)
         report.write_results(sub / "results.json", measured(5))
-        runs.append((value, sub))
+    ds = dataset.build(tmp_path, spec)
     lengths = []
     original = matplotlib.axes.Axes.plot
     monkeypatch.setattr(matplotlib.axes.Axes, "plot",
                         lambda self, *a, **k: lengths.append(len(a[0])) or original(self, *a, **k))
-    report.write_sweep(tmp_path, "gamma_c", runs)
+    paths = report.plot_sweep(tmp_path, ds)
+    assert [p.name for p in paths] == report.sweep_plot_names(ds) == ["sweep.png", "sweep_gamma_c.png"]
     assert lengths.count(401) == 4  # E_B and ergotropy of both values, 401 times each
-    sweep = json.loads((tmp_path / "sweep.json").read_text())
     w = measured(5)["battery_ergotropy"]
-    assert sweep["runs"][0]["final_battery_ergotropy_interval"] == pytest.approx(w["ci95"][-1])
-    assert (tmp_path / "sweep.png").stat().st_size > 5_000
+    np.testing.assert_allclose(ds["battery_ergotropy_ci_low"].sel(gamma_c=0.5), np.asarray(w["ci95"])[:, 0])
+    assert all(p.stat().st_size > 5_000 for p in paths)
