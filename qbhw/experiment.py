@@ -15,7 +15,7 @@ circuits with the same parameter values simulated as density matrices under the 
 noise model, no sampling, same estimator (it shares its probabilities with the fast "aer-noisy"
 path: emulated points and (a) agree by construction up to sampling, a check of the estimator
 only), and (b) ``decoherence``, the exact Lindblad model with the chosen qubits' T1/T2 added as
-channels (independent of the circuits; None for collision programs).  The gap between (a) and
+channels (independent of the circuits).  The gap between (a) and
 (b) is what the gates themselves cost.  All references are in the frame the circuits run in
 (battery energy and ergotropy equal the lab frame's).
 """
@@ -44,7 +44,7 @@ LOW_SIGNAL = 0.5
 @dataclass(frozen=True, eq=False)
 class DeviceReference:
     """Noise-exact prediction (a) of battery energy/ergotropy at the program's times, and the
-    Lindblad model with the qubits' T1/T2 (b, None for collision programs);
+    Lindblad model with the qubits' T1/T2 (b);
     ``seconds_per_unit`` maps model time (1/omega_B) to device seconds (estimated duration of
     the longest circuit / its model time)."""
 
@@ -96,12 +96,10 @@ def device_reference(program: Program, prepared, *, readout: bool) -> DeviceRefe
     e, w = noise_exact_estimates(program, prepared, readout=readout)
     t_last = float(program.times[-1])
     seconds_per_unit = prepared.duration(-1) / t_last if t_last > 0 else 1e-9
-    decoherence = None
-    if not program.dephasing.startswith("collisions"):  # a collision program's model has no time-continuous form
-        q = [snapshot.qubits[p] for p in prepared.qubits[:len(program.model.subsystems)]]  # model qubits, not ancillas
-        noisy_model = with_qubit_decoherence(program.model, [c.t1 for c in q], [min(c.t2, 2 * c.t1) for c in q],
-                                             seconds_per_unit)
-        decoherence = evolve(noisy_model, program.times, frame=circuit_frame(noisy_model))
+    q = [snapshot.qubits[p] for p in prepared.qubits[:len(program.model.subsystems)]]  # model qubits, not ancillas
+    noisy_model = with_qubit_decoherence(program.model, [c.t1 for c in q], [min(c.t2, 2 * c.t1) for c in q],
+                                         seconds_per_unit)
+    decoherence = evolve(noisy_model, program.times, frame=circuit_frame(noisy_model))
     return DeviceReference(e, w, decoherence, seconds_per_unit)
 
 
@@ -147,7 +145,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
                    max_step: float | None = 0.5, bootstrap: int = 200, mitigation: str = "none",
                    fractional: bool = False, directory=None, options=None, confirm: bool = False,
                    progress=None, collective_encoding: str = "qubits", max_two_qubit_gates: int | None = None,
-                   collision_time: float = 0.05, truncation_tol: float = 1e-5, charging_n: float = 1.0,
+                   collision_time: float = 0.05, ancillas: str = "parallel", truncation_tol: float = 1e-5, charging_n: float = 1.0,
                    late: int | None = None) -> ExperimentResult:
     """Run ``model`` at ``times`` (units 1/omega_B) on ``target`` and analyse it (module doc).
 
@@ -157,7 +155,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     circuits (all |0>, all |1>) run in the same batch with ``shots`` shots each (device
     targets only); fractional: two-qubit terms as IBM's fractional RZZ gates (Heron devices,
     see :func:`qbhw.execute.device`); order, accuracy, max_step, collective_encoding,
-    max_two_qubit_gates, collision_time: see :class:`qbhw.routing.CompileOptions`; truncation_tol:
+    max_two_qubit_gates, collision_time, ancillas: see :class:`qbhw.routing.CompileOptions`; truncation_tol:
     population allowed in the top kept level of a truncated oscillator (:func:`qbhw.reference.evolve`;
     ``np.inf`` for a cutoff already resolved with its own error, :func:`qbhw.reference.cutoff.resolve_cutoff`).
     charging_n, late: e-foldings of the charging time and number of late points of the figures of
@@ -179,7 +177,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     options_ = CompileOptions(dephasing=dephasing, realizations=realizations, order=order, accuracy=accuracy,
                               max_step=max_step, collective_encoding=collective_encoding,
                               max_two_qubit_gates=max_two_qubit_gates, collision_time=collision_time,
-                              seed=int(seeds[0]))
+                              ancillas=ancillas, seed=int(seeds[0]))
     program = compile_model(realised, times, options_)
     run_seed = int(seeds[1])
     prepared = assignments = dev_ref = resources = gate_sets = None
@@ -218,7 +216,8 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
                                 "dephasing = 'none' removes them from the circuits" if dropped else model.name),
             "assignments": None if assignments is None else [x.tolist() for x in assignments],
             "resources": resources, "gate_sets": gate_sets, "warnings": warnings,
-            "encoding_costs": getattr(program, "encoding_costs", None)}
+            "encoding_costs": getattr(program, "encoding_costs", None),
+            "dissipation": execute.resources.dissipation(program)}
     return ExperimentResult(program.times, a["e"], a["e_err"], a["e_ci"], a["w"], a["w_err"], a["w_ci"], a["w_bias"],
                             a["e_linear"], a["e_linear_err"], a["e_linear_ci"], a["states"], reference, dev_ref,
                             program, meta, figures_of_merit(program.times, a, reference.battery_energy,

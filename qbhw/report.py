@@ -239,6 +239,22 @@ def figures_table(results: dict) -> str:
     return "\n".join([note, head, "-" * len(head), *body])
 
 
+def dissipation_lines(summary: dict) -> list[str]:
+    """Report lines (markdown bullets) of a :func:`qbhw.execute.resources.dissipation` summary; none without dissipation."""
+    lines = []
+    if summary["blocks"]:
+        parts = "; ".join(f"{b['kind']} ({b['jumps']}) on qubits {b['qubits']}, ancillas {b['ancillas'] or 'none'}, "
+                          f"order {b['order']}" for b in summary["blocks"])
+        lines.append(f"- dissipation by ancilla collisions with reset (`{summary['ancilla_use']}`): {parts}; "
+                     f"ancilla qubits: {summary['ancillas']}, {summary['resets_per_slot']} resets per slot, "
+                     f"{max(summary['resets'])} resets in the longest circuit; averaged step of order "
+                     f"{summary['splitting_order']} in dt")
+    if summary["recharge_times"]:
+        lines.append(f"- chargers re-prepared at t = {', '.join(f'{t:g}' for t in summary['recharge_times'])} "
+                     f"(reset + X of {summary['resets_per_recharge']} qubits at a Trotter-step boundary)")
+    return lines
+
+
 def _rows(n: int, rows: int | None) -> np.ndarray:
     if rows is None or n <= rows:
         return np.arange(n)
@@ -318,6 +334,8 @@ def markdown(results: dict) -> str:
                      f"{prog['shots_per_realization']} shots"
                      + (f" ({prog['shots']} per time and basis; circuits without realizations get all of them)"
                         if prog.get("shots") else ""))
+        if prog.get("dissipation"):
+            lines += dissipation_lines(prog["dissipation"])
         if prog.get("encoding_costs"):
             costs = ", ".join(f"{k}: {v} CZ" for k, v in prog["encoding_costs"].items())
             lines.append(f"- collective battery encodings compared on the last time point ({costs}); the one with "

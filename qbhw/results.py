@@ -123,7 +123,7 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
                     "realizations": r.program.realizations, "circuits": len(r.program.pubs),
                     "qubits": r.program.pubs[0][0].num_qubits,
                     "shots_per_realization": m.get("shots_per_realization"), "shots": m.get("shots"),
-                    "encoding_costs": m.get("encoding_costs")},
+                    "encoding_costs": m.get("encoding_costs"), "dissipation": m.get("dissipation")},
         "pulse": (None if spec.target != "pulse" else
                   {"leakage": m.get("leakage"), "leaked_read_as": m.get("leaked_read_as"),
                    "readout_assignment": m.get("readout_assignment"), "parameters": m.get("pulse")}),

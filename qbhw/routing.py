@@ -1,12 +1,24 @@
 """Routing, in one place: which compiler runs a model, and which model the circuits realise.
 
-    model                         compiler                              dephasing methods
-    heat_engine_chargers          compile.compile_collisions: engines   mcm (engine measured), flips,
-                                  reset, prepared, coupled per step     kicks (random engine phase)
-    heat_engine_explicit          none yet: its engine baths are        (refused: the open-system
-                                  amplitude damping/pumping jumps       collision compiler)
-    every other model             compile.compile_program: Trotter      kicks, flips, mcm, weak,
-                                  steps + emulated charger dephasing    channel, none
+Every model compiles through :func:`qbhw.compile.compile_program`: Trotter steps of its
+Hamiltonian with its jumps emulated in symmetric slots around each step,
+
+    jump                                    emulated by                       order of the step
+    diagonal dephasing (L = n, encoded n)   the ``dephasing`` method: kicks,  2 (symmetric slots)
+                                            flips, mcm, weak, channel
+    any other jump on ONE qubit (T1,        exact dilation of exp(tau D) on   2
+    thermal pumping, engine baths)          ancillas + reset (compile.dissipation)
+    a jump on several qubits (collective    plain collision with an ancilla   1 (step <= collision_time)
+    S^- of star/Dicke encodings)            + reset
+
+Protocol events (``Model.recharge_times``, e.g. the NMR star's re-inverted chargers) split the
+step grid at the event and reset (+ X) the charger qubits there; a mixed initial state is a
+mixture drawn per realization (diagonal) or purified on ancillas (compile.program).
+
+So the heat-engine chargers (effective D[S^-], e^{-beta omega} D[S^+]) and the explicit
+engine + battery model (``heat_engine_explicit``) run through the same mechanism as a TLS pair
+with T1.  ``ancillas`` ("parallel", "sequential", "channel") says how the dissipation's ancillas
+are used (compile.dissipation).
 
 Which executor runs a target (Aer, the fast snapshot-noise path, runtime local mode, IBM) is
 chosen in one place too: :func:`qbhw.execute.executors.executor_for` (its module doc has the
@@ -15,22 +27,22 @@ table), called by :func:`qbhw.execute.run` / :func:`qbhw.execute.run_prepared`. 
 ``dephasing = "none"`` drops the model's jumps from the circuits, so the circuits realise the
 model WITHOUT its jumps: :func:`realised_model` is that model, and every reference of the run
 (exact curve, steady state, charging time, device references) is computed for it.  A model
-whose dynamics is its dissipation (the heat-engine chargers) refuses "none".
+whose dynamics is its dissipation (CHARGED_BY_DISSIPATION) refuses "none".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .compile import Program, compile_collisions, compile_program
+import numpy as np
+
+from .compile import Program, compile_program
 from .errors import InputError
 from .models import Model
 
-COLLISION_MODELS = ("heat_engine_chargers",)
-COLLISION_PREPARATION = {"mcm": "measure", "flips": "flips", "kicks": "kicks"}
-UNCOMPILED = {"heat_engine_explicit": "its engines' baths are amplitude damping and pumping jumps, which need "
-                                      "ancilla collisions with reset (not compiled yet); run heat_engine_chargers "
-                                      "(the effective equation, compiled as a collision model) or target 'reference'"}
+# models that charge through their jumps: dropping them ("none") would remove the model itself
+CHARGED_BY_DISSIPATION = ("heat_engine_chargers", "heat_engine_explicit", "dissipative_charging",
+                          "dark_state_charging")
 
 
 @dataclass(frozen=True)
@@ -38,8 +50,9 @@ class CompileOptions:
     """How to compile (units 1/omega_B): product-formula ``order``, ``accuracy`` (trace-norm
     error bound per time point), ``max_step``; ``dephasing`` method and ``realizations``;
     ``collective_encoding`` of star/Dicke batteries; ``max_two_qubit_gates`` (None: the
-    compiler's default); ``collision_time`` of collision models; ``seed`` of the random
-    dephasing realizations."""
+    compiler's default); ``collision_time``: largest step of programs with first-order
+    collisions; ``ancillas``: "parallel", "sequential" or "channel" use of the dissipation's
+    ancillas; ``seed`` of the random dephasing realizations."""
 
     dephasing: str = "kicks"
     realizations: int = 100
@@ -49,14 +62,18 @@ class CompileOptions:
     collective_encoding: str = "qubits"
     max_two_qubit_gates: int | None = None
     collision_time: float = 0.05
+    ancillas: str = "parallel"
     seed: int | None = None
 
 
+def _dissipative(model: Model) -> bool:
+    """Has the model an active jump that is not diagonal (dephasing)?"""
+    return any(j.rate > 0 and np.abs(j.operator - np.diag(np.diag(j.operator))).max() > 1e-12 for j in model.jumps)
+
+
 def compiler_for(model: Model) -> str:
-    """"collisions" or "trotter" (module doc); InputError for models no compiler takes."""
-    if model.name in UNCOMPILED:
-        raise InputError("model.kind", f"{model.name} cannot run as circuits: {UNCOMPILED[model.name]}")
-    return "collisions" if model.name in COLLISION_MODELS else "trotter"
+    """"trotter+collisions" for models with jumps other than dephasing, else "trotter"."""
+    return "trotter+collisions" if _dissipative(model) else "trotter"
 
 
 def realised_model(model: Model, dephasing: str) -> Model:
@@ -64,24 +81,18 @@ def realised_model(model: Model, dephasing: str) -> Model:
     active = [j for j in model.jumps if j.rate > 0]
     if dephasing != "none" or not active:
         return model
-    if compiler_for(model) == "collisions":
-        raise InputError("run.dephasing", f"{model.name} charges through its engines' dissipation; "
-                                          f"'none' would remove the model itself (use one of {', '.join(COLLISION_PREPARATION)})")
+    if model.name in CHARGED_BY_DISSIPATION:
+        raise InputError("run.dephasing", f"{model.name} charges through its dissipation; 'none' would remove the "
+                                          "model itself (use kicks, flips or mcm: its jumps are emulated by ancilla "
+                                          "collisions whatever the dephasing method)")
     return replace(model, jumps=())
 
 
 def compile_model(model: Model, times, options: CompileOptions = CompileOptions()) -> Program:
-    """Compile ``model`` (already :func:`realised_model`) at ``times`` with the compiler its
-    kind needs (module doc)."""
+    """Compile ``model`` (already :func:`realised_model`) at ``times`` (module doc)."""
     o = options
-    if compiler_for(model) == "collisions":
-        if o.dephasing not in COLLISION_PREPARATION:
-            raise InputError("run.dephasing", f"{o.dephasing!r} cannot remove the engines' coherence in the collision "
-                                              f"model of {model.name}; use one of {', '.join(COLLISION_PREPARATION)}")
-        return compile_collisions(model, times, collision_time=o.collision_time,
-                                  preparation=COLLISION_PREPARATION[o.dephasing], realizations=o.realizations,
-                                  seed=o.seed)
     extra = {} if o.max_two_qubit_gates is None else {"max_two_qubit_gates": o.max_two_qubit_gates}
     return compile_program(model, times, order=o.order, accuracy=o.accuracy, max_step=o.max_step,
                            dephasing=o.dephasing, realizations=o.realizations, seed=o.seed,
-                           collective_encoding=o.collective_encoding, **extra)
+                           collective_encoding=o.collective_encoding, ancillas=o.ancillas,
+                           collision_time=o.collision_time, **extra)

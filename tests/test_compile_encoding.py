@@ -58,10 +58,22 @@ def test_dicke_with_a_four_level_cavity_on_aer():
     assert r.reference.battery_energy[-1] > 1.0  # the test sees real charging
 
 
-def test_initial_states_that_are_not_basis_states_are_refused():
+def test_pure_initial_states_are_prepared_and_general_mixed_states_purified():
+    """|++> is prepared by state preparation (issue 14): the t = 0 circuit's state is |++>;
+    a mixed state that is not diagonal in the qubit basis (rank 2) is purified on one ancilla:
+    the t = 0 circuit's model qubits hold exactly that state."""
+    from qiskit.quantum_info import DensityMatrix, Statevector, partial_trace
+
     plus = np.full((4, 4), 0.25, dtype=complex)
-    with pytest.raises(ValueError, match="not a computational basis state"):
-        compile_program(replace(tls_pair(1.0, 0.5, 1.0), rho0=plus), [1.0])
+    program = compile_program(replace(tls_pair(1.0, 0.5, 1.0), rho0=plus), [0.0, 1.0])
+    assert program.info[2].basis == "Z"  # no basis rotation
+    state = Statevector(program.pubs[2][0].remove_final_measurements(inplace=False)).data
+    assert abs(abs(np.vdot(np.full(4, 0.5), state)) - 1) < 1e-9
+    mixed = 0.5 * plus + 0.5 * np.diag([1.0, 0, 0, 0])
+    program = compile_program(replace(tls_pair(1.0, 0.5, 1.0), rho0=mixed), [0.0, 1.0])
+    assert program.ancillas == (2,)
+    rho = DensityMatrix(program.pubs[2][0].remove_final_measurements(inplace=False))
+    np.testing.assert_allclose(partial_trace(rho, [2]).data, mixed, atol=1e-9)
 
 
 def test_kicks_on_an_encoded_oscillator_dephase_each_coherence_by_its_level_gap():

@@ -7,7 +7,8 @@ is the all-ground default, then half slot, step, half slot of the dephasing meth
 are ``input float`` parameters bound per realization; "mcm" shows one realization that measures
 the charger; "weak" measures and resets an ancilla), then the battery measurements.  The "channel" method is a
 Kraus instruction, which OpenQASM 3 cannot express, so it is not exported.  The heat-engine
-chargers are exported as two collisions of their collision model (:mod:`.collision`).
+chargers are exported as two steps of tau = COLLISION, each slot a collision of the batteries with
+one ancilla per jump (D[S^-], D[S^+]) and the ancillas' resets (:mod:`.dissipation`).
 Regenerate with ``qbhw export-circuits`` (a test fails when ``circuits/`` is out of date).
 """
 
@@ -18,7 +19,6 @@ from pathlib import Path
 from qiskit import qasm3
 
 from ..models import heat_engine_chargers, spin_chain, star, tls_pair
-from .collision import compile_collisions
 from .program import compile_program
 
 DT = 0.5
@@ -46,10 +46,11 @@ def circuits() -> dict[str, str]:
             qc = next(qc for (qc, _), info in zip(program.pubs, program.info)
                       if set(info.basis) == {"Z"} and (method != "mcm" or len(qc.cregs) > 1))
             out[f"{name}-{method}.qasm"] = f"// qbhw: {name}, one Trotter step dt = {DT}, dephasing {method}\n" + qasm3.dumps(qc)
-    engines = compile_collisions(heat_engine_chargers(2, -1.0, 0.5), [2 * COLLISION], collision_time=COLLISION)
+    engines = compile_program(heat_engine_chargers(2, -1.0, 0.5), [2 * COLLISION], max_step=COLLISION, accuracy=1.0,
+                              collision_time=COLLISION)
     qc = next(qc for (qc, _), info in zip(engines.pubs, engines.info) if set(info.basis) == {"Z"})
-    out["heat_engine2-collisions.qasm"] = (f"// qbhw: heat-engine chargers N = 2, two collisions of tau = {COLLISION} "
-                                           "(engines reset, RY, measured)\n" + qasm3.dumps(qc))
+    out["heat_engine2-collisions.qasm"] = (f"// qbhw: heat-engine chargers N = 2, two steps of tau = {COLLISION}, "
+                                           "collisions with one ancilla per jump, ancillas reset\n" + qasm3.dumps(qc))
     return out
 
 

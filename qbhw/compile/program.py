@@ -16,6 +16,23 @@ projector onto it and is no sum of qubit excitation numbers, but the dynamics ne
 code space (up to Trotter leakage, which the split error measures): each jump is emulated as
 the diagonal L' = c + sum_k w_k n_k with L' W = W L, e.g. n_C beside Dicke-state batteries.
 
+Jumps that are not diagonal dephasing (amplitude damping, thermal pumping, a collective S^-)
+are emulated by ancilla collisions with reset (:mod:`.dissipation`) in the same slots; the
+``ancillas`` option says whether each block of jumps has its own ancillas ("parallel"), all
+share one register ("sequential"), or a simulator applies the channel ("channel").
+
+Initial states: a computational basis state (X gates), a diagonal mixed state (thermal, Gibbs)
+as a classical mixture drawn per realization (systematic sampling; RX(pi b) with bits b as
+parameter rows, so the mixture's weights enter the realization bootstrap), a pure state
+(state preparation: a coherent state of a binary-encoded oscillator, a dark state), or any other
+mixed state by purification: state preparation of sum_k sqrt(l_k) |v_k> (x) |k> on the model
+qubits and ceil(log2 rank) ancillas that are never touched again (the last circuit qubits).
+
+Protocol events (Model.recharge_times): the step grid of a time point is split at the events
+before it, each interval with its own symmetric steps, and the chargers are reset (+ X) between
+two intervals' slots; the error bound is then the sum of the intervals' exact errors (each from
+the exact state after its event; every averaged step is contractive).
+
 Cost before work: the circuit count, the random angles held in parameter arrays and the
 two-qubit gates of the deepest circuit (estimated from the Pauli terms, first with the fewest
 steps max_step allows, then with the step counts found) are checked against the limits below
@@ -27,21 +44,41 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import numpy as np
 from qiskit import transpile
 from qiskit.circuit import ClassicalRegister, Parameter, QuantumCircuit
-from qiskit.circuit.library import PauliEvolutionGate
+from qiskit.circuit.library import PauliEvolutionGate, StatePreparation
 from qiskit.quantum_info import SparsePauliOp
 
 from ..errors import InputError, ResourceError
 from ..models import Jump, Model
 from ..reference import evolve
-from .dephasing import (DEPHASING, DETERMINISTIC, PER_REALIZATION_CIRCUITS, dephasing_channel, kick_angles,
-                        measurement_pattern, weak_angle)
+from . import dissipation
+from .dephasing import (
+    DEPHASING,
+    DETERMINISTIC,
+    PER_REALIZATION_CIRCUITS,
+    dephasing_channel,
+    kick_angles,
+    measurement_pattern,
+    weak_angle,
+)
 from .encoding import COLLECTIVE_ENCODINGS, encode_qubits, encoded_width, encoding_isometry
-from .trotter import (EXACT_LIMIT, LAB_FRAME_LIMIT, MAX_STEPS, dissipation_constant, error_constant, exact_steps,
-                      step_hamiltonian, steps_for, synthesis, two_qubit_gates_per_step)
+from .trotter import (
+    EXACT_LIMIT,
+    LAB_FRAME_LIMIT,
+    MAX_STEPS,
+    _dephasing_decay,
+    dissipation_constant,
+    error_constant,
+    exact_steps,
+    step_hamiltonian,
+    steps_for,
+    synthesis,
+    two_qubit_gates_per_step,
+)
 
 MAX_QUBITS = 12
 # Work limits, checked before any circuit is built (ResourceError naming the key to change).
@@ -81,7 +118,10 @@ class Program:
     qubits beyond the model's (the "weak" method's measured ancilla).  ``model`` is the
     encoded all-qubit model; ``collective_encoding`` says how its collective subsystems were
     encoded, ``encoding_costs`` (for "auto") the two-qubit gates of each encoding's last-time
-    circuit transpiled to TRANSPILE_BASIS at optimization level 2."""
+    circuit transpiled to TRANSPILE_BASIS at optimization level 2.  ``dissipation``: the blocks
+    of non-dephasing jumps (:mod:`.dissipation`) with their kind, qubits and ancillas;
+    ``ancilla_use`` the ``ancillas`` option; ``splitting_order`` the order in dt of the
+    averaged step (1 with first-order collisions, else 2 or the formula's)."""
 
     model: Model
     times: np.ndarray
@@ -95,6 +135,9 @@ class Program:
     ancillas: tuple[int, ...] = ()
     collective_encoding: str = "qubits"
     encoding_costs: Mapping[str, int] | None = None
+    dissipation: tuple[Mapping, ...] = ()
+    ancilla_use: str = "parallel"
+    splitting_order: int | None = None
 
     @property
     def battery_levels(self):
@@ -127,18 +170,19 @@ class Dephased:
         return np.diag(bits[:, [k for k, _ in self.weights]] @ np.array([w for _, w in self.weights]))
 
 
-def _dephased(model: Model, isometry: np.ndarray | None, method: str) -> list[Dephased]:
-    """The encoded model's dephasing jumps emulated on the code space: L' diagonal with
+def _dephased(model: Model, isometry: np.ndarray | None, method: str) -> tuple[list[Dephased], list[Jump]]:
+    """The encoded model's diagonal jumps emulated on the code space: L' diagonal with
     L' W = L W for each encoded jump L (W the encoding isometry, None for an unencoded qubit
-    model), so L' preserves the code space and acts there as the original jump.  InputError
-    for jumps that no such L' matches or that ``method`` cannot emulate."""
+    model), so L' preserves the code space and acts there as the original jump; and the jumps
+    that no such L' matches (left to the dissipation's collisions).  InputError for jumps that
+    ``method`` cannot emulate."""
     n, d = len(model.subsystems), model.dimension
     design = np.c_[np.ones(d), (np.arange(d)[:, None] >> np.arange(n)[None, :]) & 1]  # 1, then bit k of each state
     code = np.ones(d, bool) if isometry is None else np.abs(isometry).max(axis=1) > 1e-12
     if isometry is not None:
         rows = np.flatnonzero(code)
         cols = np.abs(isometry[rows]).argmax(axis=1)  # a level each code row belongs to
-    out = []
+    out, unmatched = [], []
     for j in model.jumps:
         if j.rate == 0:
             continue
@@ -151,10 +195,9 @@ def _dephased(model: Model, isometry: np.ndarray | None, method: str) -> list[De
         coef = np.linalg.lstsq(design[code], values.real, rcond=None)[0]
         fit = design @ coef
         emulated = np.diag(fit) if isometry is None else fit[:, None] * isometry
-        if np.abs(emulated - target).max() > 1e-9:
-            raise InputError("dephasing", f"jump {j.label!r} is not dephasing by a sum of qubit excitation numbers "
-                                          "on the encoded levels: no method emulates it (use a model without it, "
-                                          "or dephasing='none')")
+        if np.abs(emulated - target).max() > 1e-9:  # e.g. a level projector |j><j| in binary
+            unmatched.append(j)
+            continue
         weights = np.round(coef[1:], 12)  # least squares leaves ~1e-16 noise on exact weights like 2
         dephased = Dephased(tuple((k, float(w)) for k, w in enumerate(weights) if w != 0), float(j.rate),
                             float(np.ptp(fit[code])))
@@ -164,17 +207,42 @@ def _dephased(model: Model, isometry: np.ndarray | None, method: str) -> list[De
             raise InputError("dephasing", f"jump {j.label!r} dephases several qubits (an encoded oscillator's "
                                           f"number operator): only dephasing='kicks' emulates it, not {method!r}")
         out.append(dephased)
-    return out
+    return out, unmatched
 
 
-def _initial_basis_state(model: Model) -> int:
-    """Index of the computational basis state the model starts in (InputError otherwise)."""
+@dataclass(frozen=True, eq=False)
+class Preparation:
+    """How a circuit starts in the model's rho0: ``kind`` "basis" (state ``index``), "mixture"
+    (a diagonal rho0: basis state k with probability ``probabilities[k]``, drawn per realization),
+    "pure" (state preparation of ``vector``) or "purified" (any other mixed rho0 = sum_k l_k
+    |v_k><v_k|: state preparation of sum_k sqrt(l_k) |v_k> (x) |k> on the model qubits and
+    ``purifiers`` ancilla qubits, the higher bits of ``vector``, never touched again)."""
+
+    kind: str
+    index: int = 0
+    probabilities: np.ndarray | None = None
+    vector: np.ndarray | None = None
+    purifiers: int = 0
+
+
+def _preparation(model: Model) -> Preparation:
+    """The :class:`Preparation` of the model's initial state."""
     rho0 = np.asarray(model.rho0)
-    k = int(np.argmax(np.real(np.diag(rho0))))
-    if abs(rho0[k, k] - 1) > 1e-9:
-        raise InputError("model", f"model {model.name!r} starts in a state that is not a computational basis "
-                                  "state; preparing it is not implemented (start from a product of basis states)")
-    return k
+    p = np.clip(np.real(np.diag(rho0)), 0.0, None)
+    k = int(np.argmax(p))
+    if abs(rho0[k, k] - 1) < 1e-9:
+        return Preparation("basis", index=k)
+    if np.abs(rho0 - np.diag(np.diag(rho0))).max() < 1e-12:
+        return Preparation("mixture", probabilities=p / p.sum())
+    values, vectors = np.linalg.eigh(rho0)
+    if values[-1] > 1 - 1e-9:
+        return Preparation("pure", vector=vectors[:, -1])
+    kept = values > 1e-12
+    weights, vectors = values[kept] / values[kept].sum(), vectors[:, kept]
+    m = max(1, math.ceil(math.log2(weights.size)))
+    psi = np.zeros((2**m, rho0.shape[0]), complex)  # row k: the ancillas' |k> (higher bits)
+    psi[:weights.size] = (vectors * np.sqrt(weights)).T
+    return Preparation("purified", vector=psi.reshape(-1), purifiers=m)
 
 
 def pauli_bases(k: int) -> list[str]:
@@ -193,10 +261,14 @@ def _size_key(model: Model) -> str:
 
 
 def _check_arguments(dephasing, tomography, realizations, accuracy, max_step, times, collective_encoding,
-                     max_two_qubit_gates) -> np.ndarray:
+                     max_two_qubit_gates, ancillas, collision_time) -> np.ndarray:
     """InputError for malformed arguments; returns ``times`` as an array."""
     if dephasing not in DEPHASING:
         raise InputError("dephasing", f"got {dephasing!r}; dephasing must be one of {DEPHASING}")
+    if ancillas not in dissipation.ANCILLAS:
+        raise InputError("compile.ancillas", f"must be one of {dissipation.ANCILLAS}, got {ancillas!r}")
+    if collision_time is not None and not collision_time > 0:
+        raise InputError("compile.collision_time", f"must be > 0, got {collision_time!r}")
     if tomography not in ("battery", "battery+charger"):
         raise InputError("tomography", f"tomography must be 'battery' or 'battery+charger', got {tomography!r}")
     if isinstance(realizations, bool) or not isinstance(realizations, (int, np.integer)) or realizations < 1:
@@ -238,7 +310,8 @@ def _floor_steps(times: np.ndarray, max_step: float | None) -> list[int]:
 def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e-2, max_step: float | None = 0.5,
                     dephasing: str = "kicks", realizations: int = 100, tomography: str = "battery",
                     seed: int | None = None, collective_encoding: str = "qubits",
-                    max_two_qubit_gates: int = MAX_TWO_QUBIT_GATES) -> Program:
+                    max_two_qubit_gates: int = MAX_TWO_QUBIT_GATES, ancillas: str = "parallel",
+                    collision_time: float | None = None) -> Program:
     """Compile ``model`` at ``times`` (units 1/omega_B) into a Program (see module docstring).
 
     accuracy: target product-formula error bound per time point (trace norm); max_step: largest
@@ -246,16 +319,18 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
     collective_encoding: "qubits" (N physical qubits, Dicke states), "binary"
     (ceil(log2(N + 1)) qubits) or "auto" (both compiled, the one with fewer two-qubit gates
     kept, see Program.encoding_costs); max_two_qubit_gates: refuse (ResourceError) programs whose
-    deepest circuit is estimated above it.  Bad input raises InputError, work beyond the module's
+    deepest circuit is estimated above it; ancillas: "parallel", "sequential" or "channel"
+    (:mod:`.dissipation`); collision_time: largest step of programs with first-order collisions.  Bad input raises InputError, work beyond the module's
     limits ResourceError, both before any circuit is built.
     """
     times = _check_arguments(dephasing, tomography, realizations, accuracy, max_step, times, collective_encoding,
-                             max_two_qubit_gates)
+                             max_two_qubit_gates, ancillas, collision_time)
     gate_synthesis = synthesis(order)
     if collective_encoding == "auto":
         return _shallower_encoding(model, times, order=order, accuracy=accuracy, max_step=max_step,
                                    dephasing=dephasing, realizations=realizations, tomography=tomography, seed=seed,
-                                   max_two_qubit_gates=max_two_qubit_gates)
+                                   max_two_qubit_gates=max_two_qubit_gates, ancillas=ancillas,
+                                   collision_time=collision_time)
     needed = sum(encoded_width(s, collective_encoding) for s in model.subsystems)
     if needed > MAX_QUBITS:
         raise InputError(_size_key(model), f"model {model.name!r} needs {needed} qubits; at most {MAX_QUBITS} "
@@ -264,13 +339,31 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
     isometry = None if model.is_qubits else encoding_isometry(model, collective_encoding)
     model = encode_qubits(model, collective_encoding)  # oscillators in binary, collective spins by the encoding
     n = len(model.subsystems)
-    start = _initial_basis_state(model)
+    start = _preparation(model)
     roles = model.battery + (model.charger if tomography == "battery+charger" else ())
     measured = tuple(sorted(roles))
     n_bases = 3 ** len(measured)
-    dephased = _dephased(model, isometry, dephasing) if dephasing != "none" else []
-    randomized = bool(dephased) and dephasing not in DETERMINISTIC
-    _refuse_circuits(times.size, n_bases, realizations if randomized and dephasing in PER_REALIZATION_CIRCUITS else 1)
+    diagonal, other = _split_jumps(model)
+    dephased, unmatched = _dephased(replace(model, jumps=diagonal), isometry, dephasing) if dephasing != "none" \
+        else ([], [])
+    dissipated = [*other, *unmatched] if dephasing != "none" else []
+    blocks = dissipation.blocks([(np.asarray(j.operator), j.rate, j.label) for j in dissipated])
+    if blocks and model.dimension > EXACT_LIMIT:
+        raise InputError(_size_key(model), f"model {model.name!r} has jumps that are not dephasing "
+                                           f"({blocks[0].labels}); they are compiled up to Hilbert dimension "
+                                           f"{EXACT_LIMIT} (got {model.dimension}): use a smaller model")
+    weak = dephasing == "weak" and bool(dephased)
+    units = dissipation.units(blocks, n + int(weak), ancillas)
+    width = n + int(weak) + dissipation.ancilla_count(units) + start.purifiers  # purifiers: the last qubits
+    if width > MAX_QUBITS:
+        purified = f", {start.purifiers} purifying the mixed initial state" if start.purifiers else ""
+        raise ResourceError("compile.ancillas", f"{width} qubits ({n} model, {width - n - start.purifiers} ancillas "
+                                                f"for {len(blocks)} blocks of jumps{purified}) exceed the limit of "
+                                                f"{MAX_QUBITS}; use ancillas='sequential' (one shared register), fewer "
+                                                "jumps or a purer initial state")
+    randomized = (bool(dephased) and dephasing not in DETERMINISTIC) or start.kind == "mixture"
+    per_realization = bool(dephased) and dephasing in PER_REALIZATION_CIRCUITS
+    _refuse_circuits(times.size, n_bases, realizations if per_realization else 1)
     h_rot = model.rotating_frame()  # None: piecewise-constant lab-frame steps (trotter.step_hamiltonian)
     frame = "lab" if h_rot is None else "rotating"
     if h_rot is None and not model.drives:
@@ -284,7 +377,9 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
     terms = _step_terms(model, h_rot)
     per_step = two_qubit_gates_per_step(terms, order)
     per_slot = 2 * len(dephased) if dephasing == "weak" else 0  # one controlled RY (2 CX) per jump and slot
-    angle_rows = randomized and dephasing not in PER_REALIZATION_CIRCUITS  # realizations as parameter rows
+    if ancillas != "channel":
+        per_slot += sum(u.two_qubit_gates(n, order) for u in units)
+    angle_rows = randomized and not per_realization  # realizations as parameter rows
     parameters_per_slot = len(dephased) * realizations if angle_rows else 0
 
     def refuse_work(steps: list[int], at_least: bool) -> None:
@@ -310,23 +405,46 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
     def gate(h_step: np.ndarray, dt: float) -> PauliEvolutionGate:
         return PauliEvolutionGate(model.pauli(h_step), time=dt, synthesis=gate_synthesis)
 
+    collisions = [b for b in blocks if b.kind == "collision"]
+    if collisions and collision_time is not None:
+        max_step = min(max_step, collision_time) if max_step else collision_time
     floor = _floor_steps(times, max_step)
+    _refuse_collisions(collisions, times, floor)
     refuse_work(floor, at_least=True)  # before the step search, which may itself be slow
     # largest step count that passes the limits: the step search stops beyond it
     cap = max(0, min(MAX_STEPS, (max_two_qubit_gates - per_slot) // (per_step + per_slot) if per_step + per_slot
                      else MAX_STEPS))
+    events = model.recharge_times
     if model.dimension <= EXACT_LIMIT:
         # the circuits' averaged evolution (emulated jumps L') against the exact states of the
         # model as given, on the code space: the two agree wherever the steps do not leak
         emulated = replace(model, jumps=tuple(Jump(d.operator(n), d.gamma) for d in dephased))
-        exact = _exact_states(original if dephasing != "none" else replace(original, jumps=()), times, isometry, frame)
-        found = []
-        for t, state in zip(times, exact):
-            found.append(exact_steps(emulated, h_rot, gate, order, t, accuracy, max_step, limit=cap, exact=state))
-            if found[-1][0] > cap:
+        grid = np.union1d(times, [e for e in events if e < times[-1]])
+        exact = dict(zip(grid, _exact_states(original if dephasing != "none" else replace(original, jumps=()), grid,
+                                             isometry, frame)))
+        slot = _slot_channel(emulated, units, n, gate_synthesis)
+        rate = 1 if collisions else None
+        searched: dict[tuple[float, float, float], tuple[int, float]] = {}
+
+        def segment(begin: float, end: float, share: float) -> tuple[int, float]:
+            """Steps and exact error of one interval between events, from the exact state after
+            the event at ``begin``; errors add up over intervals (every step is contractive)."""
+            if (begin, end, share) not in searched:
+                start_state = model.rho0 if begin == 0 else model.recharged(exact[begin])
+                searched[begin, end, share] = exact_steps(replace(emulated, rho0=start_state), h_rot, gate, order,
+                                                          end - begin, share, max_step, limit=cap, exact=exact[end],
+                                                          slot=slot, rate=rate)
+            return searched[begin, end, share]
+
+        plans, bound = [], []
+        for t in times:
+            intervals = _intervals(float(t), events)
+            found = [segment(b, e, accuracy / len(intervals)) for b, e in intervals]
+            plans.append([(b, e, k) for (b, e), (k, _) in zip(intervals, found)])
+            bound.append(sum(err for _, err in found))
+            if sum(k for k, _ in found) > cap:
                 break
-        steps, bound = [s for s, _ in found], tuple(e for _, e in found)
-        at_least = steps[-1] > cap
+        at_least = sum(k for _, _, k in plans[-1]) > cap
     else:
         t_last = float(times[-1])
         # a constant above ``stop`` means more than cap steps at t_last (refused below): stop early
@@ -334,42 +452,133 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
         const = error_constant(terms, order, gamma_max, stop_above=stop)
         # order 4: the kicks' splitting of the dissipator stays second order (t^3 / n^2)
         dis = dissipation_constant(float(np.linalg.norm(terms.to_matrix(), 2)), gamma_max) if order == 4 and gamma_max else 0.0
-        steps = [steps_for(t, const, order, accuracy, max_step, dis) for t in times]
-        bound = tuple(const * t ** (order + 1) / s**order + dis * t**3 / s**2 if s else 0.0 for t, s in zip(times, steps))
+        plans, bound = [], []
+        for t in times:
+            intervals = _intervals(float(t), events)
+            share = accuracy / max(1, len(intervals))
+            plans.append([(b, e, steps_for(e - b, const, order, share, max_step, dis)) for b, e in intervals])
+            bound.append(sum(const * (e - b) ** (order + 1) / k**order + dis * (e - b) ** 3 / k**2
+                             for b, e, k in plans[-1]))
         at_least = const > stop
+    steps, bound = [sum(k for _, _, k in plan) for plan in plans], tuple(bound)
     refuse_work(steps, at_least)
     rng = np.random.default_rng(seed)
-    ancillas = (n,) if dephasing == "weak" and dephased else ()
+    ancilla_qubits = tuple(range(n, width))
+    pieces = dissipation.Pieces(units, n, gate_synthesis, ancillas)
     pubs, info = [], []
-    for ti, (t, n_steps) in enumerate(zip(times, steps)):
-        dt = t / n_steps if n_steps else 0.0
-        # slot durations: dt/2, dt, ..., dt, dt/2 (merged half slots); none at t = 0
-        durations = np.r_[dt / 2, np.full(n_steps - 1, dt), dt / 2] if n_steps else np.zeros(0)
-        # the synthesized product formula, not the PauliEvolutionGate itself: Statevector and
+    recharge = _recharge_circuit(model) if events else None
+    for ti, (t, n_steps, plan) in enumerate(zip(times, steps, plans)):
+        # per interval between recharges, slot durations dt/2, dt, ..., dt, dt/2 (merged half
+        # slots; none at t = 0) around its steps; a recharge circuit between intervals.  The
+        # synthesized product formula, not the PauliEvolutionGate itself: Statevector and
         # Operator apply that gate as the exact exponential, Aer as the product formula
-        if h_rot is not None:
-            step_circuits = [gate(h_rot, dt).definition] * n_steps
-        else:
-            step_circuits = [gate(step_hamiltonian(model, None, (k + 0.5) * dt), dt).definition for k in range(n_steps)]
-        evolution = _Evolution(n, n + len(ancillas), len(measured), start, step_circuits, durations, dephased, dephasing)
-        if not (dephased and n_steps) or dephasing in DETERMINISTIC:
-            variants = [(evolution.build(), None)]
-        elif dephasing in PER_REALIZATION_CIRCUITS:
-            variants = [(evolution.build(patterns=[measurement_pattern(rng, d.gamma, durations) for d in dephased]), None)
-                        for _ in range(realizations)]
-        else:
-            params = [[Parameter(f"phi_{d.weights[0][0]}_{i}") for i in range(durations.size)] for d in dephased]
-            values = np.concatenate([kick_angles(rng, dephasing, d.gamma, durations, realizations) for d in dephased],
-                                    axis=1)
-            qc = evolution.build(params=params)
-            column = {p: c for c, p in enumerate(p for row in params for p in row)}
+        durations, slot_index, step_circuits = [], [], []
+        for begin, end, k in plan:
+            dt = (end - begin) / k
+            durations += [dt / 2, *[dt] * (k - 1), dt / 2]
+            slot_index += list(range(k + 1))  # as exact_steps numbers them (units reversed in odd slots)
+            if step_circuits:
+                step_circuits.append(recharge)
+            if h_rot is not None:
+                step_circuits += [gate(h_rot, dt).definition] * k
+            else:
+                step_circuits += [gate(step_hamiltonian(model, None, begin + (j + 0.5) * dt), dt).definition
+                                  for j in range(k)]
+        durations = np.asarray(durations, dtype=float)
+        evolution = _Evolution(n, width, len(measured), start, step_circuits, durations, slot_index, dephased,
+                               dephasing, pieces)
+        kicked = bool(dephased and n_steps) and dephasing not in DETERMINISTIC
+        draws = _systematic_draws(rng, start.probabilities, realizations) if start.kind == "mixture" else None
+        if kicked and per_realization:
+            variants = [(evolution.build(patterns=[measurement_pattern(rng, d.gamma, durations) for d in dephased],
+                                         start=None if draws is None else int(draws[r])), None)
+                        for r in range(realizations)]
+        elif kicked or draws is not None:
+            params = ([[Parameter(f"phi_{j}_{i}") for i in range(durations.size)] for j in range(len(dephased))]
+                      if kicked else [])
+            columns = [kick_angles(rng, dephasing, d.gamma, durations, realizations) for d in dephased] if kicked else []
+            bits = [Parameter(f"init_{q}") for q in range(n)] if draws is not None else []
+            if bits:
+                columns.append(np.pi * ((draws[:, None] >> np.arange(n)[None, :]) & 1))
+            values = np.concatenate(columns, axis=1)
+            qc = evolution.build(params=params or None, start_bits=bits or None)
+            column = {p: c for c, p in enumerate([p for row in params for p in row] + bits)}
             variants = [(qc, values[:, [column[p] for p in qc.parameters]])]  # columns follow qc.parameters
+        else:
+            variants = [(evolution.build(), None)]
         for basis in pauli_bases(len(measured)):
             for qc, values in variants:
                 pubs.append((with_tomography(qc, measured, basis), values))
                 info.append(PubInfo(ti, float(t), basis, measured, n_steps))
     return Program(model, times, tuple(pubs), tuple(info), order, dephasing, realizations if randomized else 1,
-                   tuple(steps), bound, ancillas, collective_encoding)
+                   tuple(steps), bound, ancilla_qubits, collective_encoding,
+                   dissipation=tuple(u.report() for u in units), ancilla_use=ancillas,
+                   splitting_order=1 if collisions else (min(order, 2) if blocks or dephased else order))
+
+
+def _intervals(t: float, events: tuple[float, ...]) -> list[tuple[float, float]]:
+    """(begin, end) of the evolution between the recharge events strictly before t (none at t = 0)."""
+    bounds = [0.0, *(e for e in events if e < t), t]
+    return [] if t == 0 else list(pairwise(bounds))
+
+
+def _recharge_circuit(model: Model) -> QuantumCircuit:
+    """Model.recharged on the circuit: reset the charger qubits, X where their initial state has a 1
+    (InputError unless the chargers start in one basis state)."""
+    chargers = model.charger
+    p = np.real(np.diag(model.reduce(model.rho0, "charger")))
+    k = int(np.argmax(p))
+    if abs(p[k] - 1) > 1e-9:
+        raise InputError("model", f"model {model.name!r} recharges chargers that start in a superposition or mixture; "
+                                  "the circuits re-prepare basis states only (reset + X)")
+    qc = QuantumCircuit(len(model.subsystems), name="recharge")
+    for i, q in enumerate(chargers):  # bit i of k: charger i (the reduced state's lowest index rightmost)
+        qc.reset(q)
+        if (k >> i) & 1:
+            qc.x(q)
+    return qc
+
+
+def _systematic_draws(rng: np.random.Generator, probabilities: np.ndarray, m: int) -> np.ndarray:
+    """m basis states drawn from ``probabilities`` by systematic sampling (positions (k + u)/m,
+    one uniform u): each draw is marginally exact, and state k appears floor or ceil of m p_k
+    times, so the mixture adds no more than 1/m of scatter (plain i.i.d. draws: sqrt(p (1-p) / m)).
+    The realization bootstrap treats them as independent, which overstates that scatter."""
+    positions = (np.arange(m) + rng.random()) / m
+    return np.minimum(np.searchsorted(np.cumsum(probabilities), positions, side="right"), probabilities.size - 1)
+
+
+def _split_jumps(model: Model) -> tuple[tuple[Jump, ...], tuple[Jump, ...]]:
+    """The encoded model's active jumps: (diagonal in the qubit basis: dephasing, the rest)."""
+    active = [j for j in model.jumps if j.rate > 0]
+    diagonal = tuple(j for j in active if np.abs(j.operator - np.diag(np.diag(j.operator))).max() < 1e-12)
+    return diagonal, tuple(j for j in active if not any(j is d for d in diagonal))
+
+
+def _refuse_collisions(collisions, times: np.ndarray, floor: list[int]) -> None:
+    """InputError when a first-order collision's expansion parameter r tau ||L||^2 exceeds
+    dissipation.MAX_ANGLE2 at the longest step."""
+    for b in collisions:
+        for t, s in zip(times, floor):
+            if s and b.angle2(t / s) > dissipation.MAX_ANGLE2:
+                limit = dissipation.MAX_ANGLE2 * (t / s) / b.angle2(t / s)
+                raise InputError("compile.collision_time", (
+                    f"jump {b.labels!r}: rate x step x ||L||^2 = {b.angle2(t / s):.2g} at step {t / s:g} exceeds "
+                    f"{dissipation.MAX_ANGLE2:g}, where the first-order collision expansion breaks down; use "
+                    f"collision_time (and max_step) <= {limit:.3g}"))
+
+
+def _slot_channel(emulated: Model, units, n: int, gate_synthesis):
+    """(rho, tau, slot index) -> one averaged slot on the n model qubits: the dephasing's
+    exact channel, then the dissipation units as the circuit applies them."""
+    decay: dict[float, np.ndarray] = {}
+    dissipate = dissipation.slot_map(units, n, gate_synthesis)
+
+    def slot(rho: np.ndarray, tau: float, index: int) -> np.ndarray:
+        if tau not in decay:
+            decay[tau] = _dephasing_decay(emulated, tau)
+        return dissipate(decay[tau] * rho, tau, index)
+    return slot
 
 
 def _exact_states(model: Model, times: np.ndarray, isometry: np.ndarray | None, frame: str) -> np.ndarray:
@@ -439,21 +648,42 @@ def _shallower_encoding(model: Model, times, **options) -> Program:
 
 
 class _Evolution:
-    """Builds the time evolution of one time point: basis-state preparation, then n_steps
-    product-formula steps with a dephasing slot before, between and after them.  The "meas"
-    register comes first (clbits 0..k-1, filled by ``with_tomography``); mid-circuit outcomes
-    ("mcm", "weak") go to registers after it."""
+    """Builds the time evolution of one time point: state preparation, then n_steps
+    product-formula steps with a dephasing + dissipation slot before, between and after them
+    (``steps`` may hold recharge circuits: between two intervals' slots; ``slot_index``
+    numbers the slots within their interval).
+    The "meas" register comes first (clbits 0..k-1, filled by ``with_tomography``); mid-circuit
+    outcomes ("mcm", "weak") go to registers after it."""
 
-    def __init__(self, n_model, width, k, start, steps, durations, dephased, method):
+    def __init__(self, n_model, width, k, start, steps, durations, slot_index, dephased, method, pieces):
         self.n_model, self.width, self.k, self.start, self.steps = n_model, width, k, start, steps
-        self.durations, self.dephased, self.method = durations, dephased, method
+        self.durations, self.slot_index = durations, slot_index
+        self.dephased, self.method, self.pieces = dephased, method, pieces
 
-    def build(self, params=None, patterns=None) -> QuantumCircuit:
+    def _prepare(self, qc: QuantumCircuit, start: int | None, start_bits) -> None:
+        """Initial state: basis state ``start`` (X gates), RX(pi b) bits as parameters (a
+        mixture drawn per realization), or the model's own preparation (pure, or purified on
+        the last qubits)."""
+        if start_bits is not None:
+            for q, bit in enumerate(start_bits):
+                qc.rx(bit, q)
+            return
+        p = self.start
+        if start is None and p.kind == "pure":
+            qc.append(StatePreparation(p.vector), range(self.n_model))
+            return
+        if p.kind == "purified":
+            qc.append(StatePreparation(p.vector), [*range(self.n_model), *range(self.width - p.purifiers, self.width)])
+            return
+        index = p.index if start is None else start
+        for q in (q for q in range(self.n_model) if (index >> q) & 1):  # qubit q = bit q
+            qc.x(q)
+
+    def build(self, params=None, patterns=None, start: int | None = None, start_bits=None) -> QuantumCircuit:
         n_model = self.n_model
         qc = QuantumCircuit(self.width)
         qc.add_register(ClassicalRegister(self.k, "meas"))
-        for q in (q for q in range(n_model) if (self.start >> q) & 1):  # initial basis state (qubit q = bit q)
-            qc.x(q)
+        self._prepare(qc, start, start_bits)
         slots = self.durations.size
         extra = None
         if self.method == "weak" and self.dephased and slots:
@@ -463,13 +693,14 @@ class _Evolution:
         if extra is not None:
             qc.add_register(extra)
         bit = iter(extra) if extra is not None else None
+        dirty: set[int] = set()  # ancillas used since their last reset
         for s in range(slots):
             for j, d in enumerate(self.dephased):
                 tau, q = self.durations[s], d.qubit
                 if self.method == "channel":
                     qc.append(dephasing_channel(d.gamma, tau), [q])
                 elif self.method == "weak":
-                    ancilla = self.width - 1
+                    ancilla = n_model
                     qc.cry(weak_angle(d.gamma, tau), q, ancilla)
                     qc.measure(ancilla, next(bit))
                     qc.reset(ancilla)
@@ -479,6 +710,7 @@ class _Evolution:
                 elif params is not None:  # RZ(w phi) on each qubit: exp(i phi L) up to a global phase
                     for k, w in d.weights:
                         qc.rz(params[j][s] if w == 1 else w * params[j][s], k)
+            self.pieces.apply(qc, float(self.durations[s]), dirty, self.slot_index[s])
             if s < slots - 1:
                 qc.compose(self.steps[s], qubits=range(n_model), inplace=True)
         return qc

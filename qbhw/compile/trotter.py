@@ -156,13 +156,15 @@ def _dephasing_decay(model, tau: float) -> np.ndarray:
 
 
 def exact_split_error(model, h_rot: np.ndarray | None, gate, order: int, time: float, n: int,
-                      exact: np.ndarray | None = None) -> float:
+                      exact: np.ndarray | None = None, slot=None) -> float:
     """Trace-norm error of the model's state at ``time`` after n split steps, exactly: the
-    ensemble-averaged kick is the exact half-step dephasing channel exp(D dt/2), so the
-    averaged step is exp(D dt/2) U_p(dt) exp(D dt/2) with U_p the product formula's unitary
-    (``gate(h, dt)``, h the step Hamiltonian of :func:`step_hamiltonian`); the jumps must be
-    diagonal.  ``exact``: the exact state at ``time`` (d x d); by default exp(L t) rho0 in the
-    frame, or reference.evolve's lab-frame solution without one."""
+    ensemble-averaged kick is the exact dephasing channel exp(D tau), so the averaged evolution
+    is S(dt/2) U_p(dt) S(dt) U_p(dt) ... U_p(dt) S(dt/2) (the circuit's merged slots) with U_p
+    the product formula's unitary (``gate(h, dt)``, h the step Hamiltonian of
+    :func:`step_hamiltonian`) and S(tau) the slot channel: ``slot(rho, tau, slot index)``, by default
+    exp(D tau) of the model's jumps, which must then be diagonal.  ``exact``: the exact state
+    at ``time`` (d x d); by default exp(L t) rho0 in the frame, or reference.evolve's lab-frame
+    solution without one."""
     from ..reference import evolve
     from ..reference.liouvillian import liouvillian
 
@@ -172,30 +174,38 @@ def exact_split_error(model, h_rot: np.ndarray | None, gate, order: int, time: f
         exact = (scipy_expm(liouvillian(h_rot, jumps) * time) @ rho0.reshape(-1)).reshape(rho0.shape)
     elif exact is None:
         exact = np.asarray(evolve(model, [0.0, time], frame="lab", full_state=True).states[-1])
+    if slot is None:
+        decay: dict[float, np.ndarray] = {}
+
+        def slot(rho, tau, index):
+            if tau not in decay:
+                decay[tau] = _dephasing_decay(model, tau)
+            return decay[tau] * rho
     dt = time / n
-    half = _dephasing_decay(model, dt / 2)
-    rho, u = rho0, None
+    rho, u = slot(rho0, dt / 2, 0), None
     for k in range(n):
         if u is None or h_rot is None:
             u = formula_unitary(gate(step_hamiltonian(model, h_rot, (k + 0.5) * dt), dt))
-        rho = half * (u @ (half * rho) @ u.conj().T)
+        rho = slot(u @ rho @ u.conj().T, dt if k < n - 1 else dt / 2, k + 1)
     diff = rho - exact
     return float(np.abs(np.linalg.eigvalsh(0.5 * (diff + diff.conj().T))).sum())
 
 
 def exact_steps(model, h_rot, gate, order, time, accuracy, max_step, limit: int = MAX_STEPS,
-                exact: np.ndarray | None = None) -> tuple[int, float]:
+                exact: np.ndarray | None = None, slot=None, rate: int | None = None) -> tuple[int, float]:
     """Fewest steps (at least time/max_step) whose exact split error is <= accuracy; the search
-    stops at the first count above ``limit`` (returned with its error).  ``exact``: the exact
-    state at ``time`` (see :func:`exact_split_error`)."""
+    stops at the first count above ``limit`` (returned with its error).  ``exact``, ``slot``:
+    see :func:`exact_split_error`; ``rate``: the splitting's order in dt, if lower than the
+    formula's (first-order collisions)."""
     if time == 0:
         return 0, 0.0
     n = max(1, math.ceil(time / max_step - 1e-9)) if max_step else 1
-    err = exact_split_error(model, h_rot, gate, order, time, n, exact)
-    rate = order if h_rot is not None else min(order, 2)  # the midpoint rule is second order
+    err = exact_split_error(model, h_rot, gate, order, time, n, exact, slot)
+    if rate is None:
+        rate = order if h_rot is not None else min(order, 2)  # the midpoint rule is second order
     while err > accuracy:
         if n > limit:
             return n, err
         n = min(limit + 1, max(n + 1, math.ceil(n * (err / accuracy) ** (1.0 / rate))))
-        err = exact_split_error(model, h_rot, gate, order, time, n, exact)
+        err = exact_split_error(model, h_rot, gate, order, time, n, exact, slot)
     return n, err

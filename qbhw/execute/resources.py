@@ -1,6 +1,10 @@
 """Resource report of a program placed on a device: per time point, two-qubit gate count,
 depth and estimated duration of the transpiled circuits, and the decoherence budget of the
-chosen qubits (duration / T1, duration / T2, and the coherence left exp(-duration / T2)).
+chosen qubits (duration / T1, duration / T2, and the coherence left exp(-duration / T2)), and the
+ancilla qubits and mid-circuit resets the circuit spends on emulated dissipation and recharges.
+``dissipation`` summarises a program's emulated dissipation independently of any device (blocks
+of jumps, ancillas, resets per slot and per time point, the splitting order), ``describe`` says
+it in report lines.
 ``two_qubit_comparison`` places a program twice on the same qubits of a Heron snapshot, with
 the CZ decomposition and with fractional RZZ gates, and compares their cost and gate error.
 Times in seconds."""
@@ -26,6 +30,8 @@ class Resources:
     duration_over_t1: float
     duration_over_t2: float
     coherence_left: float
+    ancillas: int = 0  # circuit qubits beyond the model's (dissipation collisions, weak measurement)
+    resets: int = 0  # mid-circuit resets of the placed circuit (ancilla reuse, charger recharges)
 
 
 def _two_qubit(circuit) -> int:
@@ -48,8 +54,27 @@ def report(program, prepared: Prepared) -> tuple[Resources, ...]:
     for t, worst in _costliest(program, prepared):
         circuit, duration = prepared.isa[worst].circuit, prepared.duration(worst)
         out.append(Resources(t, program.info[worst].steps, _two_qubit(circuit), circuit.depth(), duration,
-                             duration / t1, duration / t2, float(np.exp(-duration / t2))))
+                             duration / t1, duration / t2, float(np.exp(-duration / t2)), len(program.ancillas),
+                             circuit.count_ops().get("reset", 0)))
     return tuple(out)
+
+
+def dissipation(program) -> dict:
+    """The program's emulated dissipation (qbhw.compile.dissipation), JSON-ready: ``blocks``
+    (kind "exact" dilation or first-order "collision", qubits, jumps, ancilla qubits, order),
+    ``ancilla_use`` ("parallel", "sequential", "channel"), ``ancillas`` (circuit qubits beyond
+    the model's), ``resets_per_slot`` (each inner slot resets every ancilla it reuses),
+    ``splitting_order`` of the averaged step, ``recharge_times`` with ``resets_per_recharge``
+    (the chargers' reset + X), and ``resets`` per time point (in its circuits, all bases alike)."""
+    blocks = [{**b, "qubits": list(b["qubits"]), "ancillas": list(b["ancillas"])} for b in program.dissipation]
+    first = {}
+    for (circuit, _), info in zip(program.pubs, program.info):
+        first.setdefault(info.time_index, circuit)
+    events = list(program.model.recharge_times)
+    return {"blocks": blocks, "ancilla_use": program.ancilla_use, "ancillas": len(program.ancillas),
+            "resets_per_slot": sum(len(b["ancillas"]) for b in blocks), "splitting_order": program.splitting_order,
+            "recharge_times": events, "resets_per_recharge": len(program.model.charger) if events else 0,
+            "resets": [first[ti].count_ops().get("reset", 0) for ti in range(program.times.size)]}
 
 
 def resources(program, *, target: str = "aer-noisy", backend=None, qubits=None) -> tuple[Resources, ...]:

@@ -322,12 +322,16 @@ def prepare(program, dev: Device, qubits: Sequence[int] | None = None) -> Prepar
     from .noisy import prepare_pubs
 
     from ..compile.dephasing import SIMULATOR_ONLY
+    from ..compile.dissipation import SIMULATOR_ONLY as DISSIPATION_SIMULATOR_ONLY
 
     if getattr(program, "dephasing", None) in SIMULATOR_ONLY:
         raise InputError("dephasing", f"{program.dephasing!r} is an exact Kraus channel, an ideal-simulator check: device "
                                       f"targets (also aer-noisy, which emulates {dev.name}) transpile to the device's "
                                       "gates, which a Kraus channel is not; use target 'aer-ideal' for it, or "
                                       "dephasing 'kicks', 'flips', 'mcm' or 'weak'")
+    if getattr(program, "ancilla_use", None) in DISSIPATION_SIMULATOR_ONLY:
+        raise InputError("compile.ancillas", "'channel' applies the jumps as a Kraus instruction, an ideal-simulator "
+                                             "check; use 'parallel' or 'sequential' ancillas on device targets")
     width = program.pubs[0][0].num_qubits
     if qubits is None:
         layout, reason = choose_qubits(program, dev.snapshot)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from types import MappingProxyType
 
 import numpy as np
@@ -23,6 +24,7 @@ import numpy as np
 from .operators import embed, partial_trace
 
 ROLES = ("charger", "battery", "ancilla")
+KINDS = ("qubit", "oscillator", "collective", "levels")
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -33,19 +35,21 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Subsystem:
-    """One tensor factor: a qubit/TLS (dim 2) or a truncated oscillator (dim n_max + 1)."""
+    """One tensor factor: a qubit/TLS (dim 2), a truncated oscillator (dim n_max + 1), N
+    symmetric spins (dim N + 1) or a d-level system (e.g. a single-excitation ring)."""
 
     name: str
     role: str
     dim: int
     kind: str  # "qubit" | "oscillator" | "collective" (N spins in their symmetric j = N/2 sector)
+    #            | "levels" (d levels with no ladder: binary-encoded like an oscillator, never truncated)
     frequency: float  # bare transition frequency omega (H_local = omega * number)
 
     def __post_init__(self):
         if self.role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}, got {self.role!r}")
-        if self.kind not in ("qubit", "oscillator", "collective"):
-            raise ValueError(f"kind must be 'qubit', 'oscillator' or 'collective', got {self.kind!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,6 +87,12 @@ class Model:
     reduced (e.g. permutation-symmetric) representation: ergotropy is then computed over
     that full spectrum, degeneracies included (DESIGN.md).  ``params`` records the
     constructor arguments.
+
+    ``recharge_times`` are protocol events (units 1/omega_B, increasing, > 0): at each, the
+    charger subsystems are traced out and re-prepared in their initial reduced state
+    Tr_rest rho0 (``recharged``), e.g. the NMR chargers re-inverted to |1> (on circuits: reset
+    + X).  A state at time t has undergone the events strictly before t.  Only undriven
+    models take events (the lab-frame generator is then the same in every interval).
     """
 
     name: str
@@ -96,6 +106,7 @@ class Model:
     number_operator: np.ndarray
     params: Mapping = field(default_factory=dict)
     battery_levels: tuple[np.ndarray, np.ndarray] | None = None
+    recharge_times: tuple[float, ...] = ()
 
     def __post_init__(self):
         for name in ("h0", "h_battery", "h_charger", "rho0", "number_operator"):
@@ -108,6 +119,27 @@ class Model:
         db = math.prod(self.dims[k] for k in self.battery)
         if self.h_battery.shape != (db, db):
             raise ValueError(f"h_battery must be {db}x{db} (battery subsystems {self.battery})")
+        events = tuple(float(t) for t in self.recharge_times)
+        object.__setattr__(self, "recharge_times", events)
+        if events:
+            if not all(math.isfinite(t) and t > 0 for t in events) or any(b <= a for a, b in pairwise(events)):
+                raise ValueError(f"recharge_times must be finite, > 0 and increasing, got {events}")
+            if self.drives or not self.charger:
+                raise ValueError("recharge_times need an undriven model with charger subsystems")
+
+    def recharged(self, rho: np.ndarray) -> np.ndarray:
+        """``rho`` (D x D) with the chargers traced out and replaced by their initial reduced
+        state: Tr_C rho (x) Tr_rest rho0, factors in the model's subsystem order."""
+        n, dims = len(self.dims), self.dims
+        rest = tuple(k for k in range(n) if k not in self.charger)
+        joint = np.kron(self.reduce(self.rho0, "charger"), partial_trace(rho, rest, dims))
+        # joint's axes, most significant first: chargers (highest index first), then the rest
+        axes = list(reversed(self.charger)) + list(reversed(rest))
+        t = joint.reshape(*[dims[k] for k in axes], *[dims[k] for k in axes])
+        target = list(reversed(range(n)))  # the model's axes: subsystem n-1 first
+        perm = [axes.index(k) for k in target]
+        t = t.transpose(*perm, *[n + p for p in perm])
+        return t.reshape(self.dimension, self.dimension)
 
     # --- partition -------------------------------------------------------------------
     @property

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from . import validate as check
 from .base import Drive, Jump, Model, Subsystem
-from .operators import basis_projector, embed, lowering, number, product_state
+from .operators import basis_projector, coherent_projector, embed, lowering, number, product_state
 
 
 def _pair(name, charger_dim, battery_dim, kinds, g, F, gamma_c, omega_b, omega_c, omega_d,
-          counter_rotating, extra_params) -> Model:
+          counter_rotating, extra_params, battery_start=None) -> Model:
     g, F = check.coupling_and_drive(g, F)
     gamma_c = check.nonnegative("gamma_c", gamma_c)
     omega_b = check.positive("omega_b", omega_b)
@@ -40,7 +40,8 @@ def _pair(name, charger_dim, battery_dim, kinds, g, F, gamma_c, omega_b, omega_c
         Subsystem("charger", "charger", charger_dim, kinds[0], omega_c),
         Subsystem("battery", "battery", battery_dim, kinds[1], omega_b),
     )
-    rho0 = product_state([basis_projector(charger_dim, 0), basis_projector(battery_dim, 0)])
+    rho0 = product_state([basis_projector(charger_dim, 0),
+                          basis_projector(battery_dim, 0) if battery_start is None else battery_start])
     params = dict(g=g, F=F, gamma_c=gamma_c, omega_b=omega_b, omega_c=omega_c, omega_d=omega_d,
                   counter_rotating=bool(counter_rotating), **extra_params)
     return Model(
@@ -67,11 +68,15 @@ def tls_pair(g, F, gamma_c, omega_b=1.0, omega_c=1.0, omega_d=1.0, *, counter_ro
 
 
 def tls_oscillator(g, F, gamma_c, n_max=10, omega_b=1.0, omega_c=1.0, omega_d=1.0, *,
-                   counter_rotating=False) -> Model:
-    """Two-level charger, harmonic-oscillator battery truncated to Fock states 0..n_max (M3)."""
+                   counter_rotating=False, alpha_b=0.0) -> Model:
+    """Two-level charger, harmonic-oscillator battery truncated to Fock states 0..n_max (M3).
+    The battery starts in the coherent state |alpha_b> (real amplitude, truncated to n_max and
+    renormalised; 0: the vacuum), prepared on the circuits by state preparation."""
     n_max = check.integer("n_max", n_max, 1)
+    alpha_b = check.finite("alpha_b", alpha_b)
     return _pair("tls_oscillator", 2, n_max + 1, ("qubit", "oscillator"), g, F, gamma_c, omega_b,
-                 omega_c, omega_d, counter_rotating, {"n_max": n_max})
+                 omega_c, omega_d, counter_rotating, {"n_max": n_max, "alpha_b": alpha_b},
+                 battery_start=coherent_projector(n_max + 1, alpha_b) if alpha_b else None)
 
 
 def oscillator_pair(g, F, gamma_c, n_max=5, omega_b=1.0, omega_c=1.0, omega_d=1.0, *,

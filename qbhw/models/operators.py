@@ -63,6 +63,16 @@ def basis_projector(dim: int, level: int) -> np.ndarray:
     return p
 
 
+def coherent_projector(dim: int, alpha: float) -> np.ndarray:
+    """|alpha><alpha| of a coherent state truncated to Fock states 0..dim-1 and renormalised:
+    amplitudes alpha^n / sqrt(n!) (times e^{-|alpha|^2/2} before renormalising)."""
+    n = np.arange(dim)
+    log_fact = np.cumsum(np.r_[0.0, np.log(np.arange(1, dim))])
+    ket = np.asarray(alpha, dtype=complex) ** n * np.exp(-0.5 * log_fact)
+    ket /= np.linalg.norm(ket)
+    return np.outer(ket, ket.conj())
+
+
 def embed(op: np.ndarray, index: int, dims: Sequence[int]) -> np.ndarray:
     """Place a local operator on subsystem ``index`` of a product space ``dims``.
 

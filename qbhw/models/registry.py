@@ -24,6 +24,7 @@ from .collective import star
 from .global_charging import global_vs_parallel
 from .heat_engine import heat_engine_chargers, heat_engine_explicit
 from .manybody import dicke, rabi_parallel
+from .open_batteries import dark_state_charging, dfs_ring, dissipative_charging, nmr_star
 from .spin_chain import spin_chain
 
 CUSTOM = "custom"
@@ -49,10 +50,16 @@ KINDS: Mapping[str, Callable[..., Model]] = {
     "global_vs_parallel": global_vs_parallel_model,  # global or parallel charging of n cells (M7); which = 'global' | 'parallel'
     "heat_engine_chargers": heat_engine_chargers,  # N batteries charged by maser heat engines, effective equation (M5)
     "heat_engine_explicit": heat_engine_explicit,  # N explicit maser engines + N batteries (M5)
+    "dissipative_charging": dissipative_charging,  # TLS battery charged by a stream of thermal ancillas (Barra, M16)
+    "dark_state_charging": dark_state_charging,  # battery + charger spins in one thermal bath (Quach-Munro, M21)
+    "nmr_star": nmr_star,  # NMR star: battery spin + N inverted charger spins, re-inverted at recharge_time (R63)
+    "dfs_ring": dfs_ring,  # 6-site single-excitation ring with dark states, bath at sites 1 and 4 (M20)
 }
 
 #: argument types where the default (None) does not tell
-TYPES = {"n_max": CUTOFF, "photons": int, "n": int, "n_batteries": int, "n_spins": int, "n_cells": int}
+TYPES = {"n_max": CUTOFF, "photons": int, "n": int, "n_batteries": int, "n_spins": int, "n_cells": int,
+         "n_b": int, "n_c": int, "n_chargers": int,
+         "recharge_time": float}
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,8 @@ def battery_energy_functional(model: Model) -> np.ndarray:
 
 
 def battery_energy_series(model: Model, dt: float, num: int) -> np.ndarray:
-    """E_B at t = 0, dt, ..., (num-1) dt, for a model with a time-independent generator."""
+    """E_B at t = 0, dt, ..., (num-1) dt, for a model with a time-independent generator; with
+    recharge events (Model.recharge_times), piecewise: the semigroup from the state after each."""
     h, _ = _static_generator(model)
     if h is None or model.dimension > DENSE_LIMIT:
         raise ValueError("battery_energy_series needs a time-independent model of Hilbert dimension "
@@ -53,6 +54,22 @@ def battery_energy_series(model: Model, dt: float, num: int) -> np.ndarray:
     lv = liouvillian(h, _jumps(model))
     step = la.expm(lv * dt)
     c = battery_energy_functional(model)
+    times = dt * np.arange(num)
+    out = np.empty(num)
+    v, begin, first = np.asarray(model.rho0).reshape(-1).astype(complex), 0.0, 0
+    d = model.dimension
+    for end in [*(e for e in model.recharge_times if e < times[-1]), np.inf]:
+        last = int(np.searchsorted(times, end, side="right"))  # grid points up to the event (states before it)
+        if last > first:
+            out[first:last] = _series(c, step, la.expm(lv * (times[first] - begin)) @ v, last - first)
+        if np.isfinite(end):
+            v = model.recharged((la.expm(lv * (end - begin)) @ v).reshape(d, d)).reshape(-1)
+            begin, first = end, last
+    return out
+
+
+def _series(c: np.ndarray, step: np.ndarray, v: np.ndarray, num: int) -> np.ndarray:
+    """c . step^j v for j = 0..num-1, in blocks of _BLOCK samples."""
     rows = np.empty((_BLOCK, c.size), dtype=complex)  # rows[j] = c P^j
     rows[0] = c
     for j in range(1, _BLOCK):
@@ -60,7 +77,6 @@ def battery_energy_series(model: Model, dt: float, num: int) -> np.ndarray:
     jump = np.linalg.matrix_power(step, _BLOCK)
     n_blocks = -(-num // _BLOCK)
     starts = np.empty((c.size, n_blocks), dtype=complex)  # column m = (P^B)^m v0
-    v = np.asarray(model.rho0).reshape(-1).astype(complex)
     for m in range(n_blocks):
         starts[:, m] = v
         v = jump @ v

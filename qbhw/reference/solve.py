@@ -27,6 +27,11 @@ otherwise the density matrix and the Liouvillian L (row-major vec, ``liouvillian
 Reduced states come from the kets directly (rho_B = M M^dag with M the ket reshaped to
 battery x rest), so a ket path never builds the D x D states unless ``full_state=True``.
 
+A model with protocol events (``Model.recharge_times``) is evolved piecewise: the method above
+from event to event, the chargers traced out and re-prepared (``Model.recharged``) at each;
+``method`` then ends in " + recharges".  Its long-time limit is the steady state reached from
+the state after the last event.
+
 ``steady_state`` returns the long-time limit REACHED FROM THE MODEL'S INITIAL STATE: the
 initial state projected onto the Liouvillian kernel along its range, P0 = R (Lf^H R)^-1 Lf^H
 with R / Lf the right / left null spaces (dense, Hilbert dimension <= STEADY_DENSE_LIMIT), or,
@@ -37,8 +42,9 @@ kernel is degenerate (dimension 2 for the TLS pair) and a generic null vector is
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 
 import numpy as np
@@ -195,8 +201,10 @@ def _eig_series(gen: np.ndarray, v0: np.ndarray, times: np.ndarray) -> np.ndarra
     """exp(gen t) v0 at every time from one eigendecomposition, or None if it is ill conditioned."""
     w, r = la.eig(gen)
     try:
-        c = la.solve(r, v0)
-    except la.LinAlgError:
+        with warnings.catch_warnings():  # a defective generator (dark states) makes r singular
+            warnings.simplefilter("error", la.LinAlgWarning)
+            c = la.solve(r, v0)
+    except (la.LinAlgError, la.LinAlgWarning):
         return None
     if not np.all(np.isfinite(c)) or np.abs(c).sum() > EIG_MAX_AMPLIFICATION * np.linalg.norm(v0):
         return None
@@ -458,6 +466,8 @@ def evolve(model: Model, times, *, frame: str = "lab", full_state: bool = False,
     if frame not in ("lab", "rotating"):
         raise ValueError(f"frame must be 'lab' or 'rotating', got {frame!r}")
     t = _check_times(times)
+    if model.recharge_times:
+        return _evolve_recharged(model, t, frame, full_state, truncation_tol)
     h, native = _static_generator(model)
     if frame == "rotating" and native != "rotating":
         raise ValueError(
@@ -493,8 +503,36 @@ def evolve(model: Model, times, *, frame: str = "lab", full_state: bool = False,
                       charger_states)
 
 
+def _evolve_recharged(model: Model, t: np.ndarray, frame: str, full_state: bool, truncation_tol: float) -> Trajectory:
+    """``evolve`` of a model with recharge events: each interval (e_k, e_k+1] from the state
+    after event k (the interval from 0 includes t = 0); Model.recharge_times has the convention."""
+    bounds = [0.0, *(e for e in model.recharge_times if e < t[-1])]
+    start, parts = np.asarray(model.rho0), []
+    for k, begin in enumerate(bounds):
+        end = bounds[k + 1] if k + 1 < len(bounds) else float(t[-1])
+        inside = t[(t > begin) | (k == 0)] if k + 1 == len(bounds) else t[((t > begin) | (k == 0)) & (t <= end)]
+        local = np.unique(np.r_[inside - begin, end - begin])  # the interval's end: the next start
+        piece = evolve(replace(model, rho0=start, recharge_times=()), local, frame=frame, full_state=True,
+                       truncation_tol=truncation_tol)
+        keep = np.isin(local, inside - begin)
+        parts.append((piece, keep))
+        start = model.recharged(piece.states[-1])
+
+    def pick(name: str) -> np.ndarray:
+        return np.concatenate([getattr(p, name)[keep] for p, keep in parts])
+    states = pick("states")
+    return Trajectory(model, t, pick("battery_energy"), pick("battery_ergotropy"), pick("charger_energy"),
+                      pick("battery_states"), states if full_state else None, frame,
+                      f"{parts[0][0].method} + recharges", partial(pick, "charger_states"))
+
+
 def steady_state(model: Model, *, truncation_tol: float = 1e-5, atol: float = 1e-9) -> SteadyState:
     """Long-time limit of the model from its own initial state (see module docstring)."""
+    if model.recharge_times:
+        last = model.recharge_times[-1]
+        after = model.recharged(evolve(model, [last], full_state=True, truncation_tol=truncation_tol).states[-1])
+        ss = steady_state(replace(model, rho0=after, recharge_times=()), truncation_tol=truncation_tol, atol=atol)
+        return replace(ss, model=model)
     h, native = _static_generator(model)
     if h is None:
         raise ValueError(
