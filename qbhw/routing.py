@@ -22,7 +22,9 @@ are used (compile.dissipation).
 
 Which executor runs a target (Aer, the fast snapshot-noise path, runtime local mode, IBM) is
 chosen in one place too: :func:`qbhw.execute.executors.executor_for` (its module doc has the
-table), called by :func:`qbhw.execute.run` / :func:`qbhw.execute.run_prepared`.  The pulse path will plug in here as one more compiler.
+table), called by :func:`qbhw.execute.run` / :func:`qbhw.execute.run_prepared`.  Target "pulse"
+simulates the model itself as transmon pulses (:mod:`qbhw.pulse`) and takes from the compiled
+program only its tomography settings and realizations; ``metadata["compiler"]`` is then "pulse".
 
 ``dephasing = "none"`` drops the model's jumps from the circuits, so the circuits realise the
 model WITHOUT its jumps: :func:`realised_model` is that model, and every reference of the run

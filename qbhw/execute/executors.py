@@ -10,6 +10,9 @@ target        executor              runs the ISA PUBs with
                                     (full-device noise model, the client's own code path)
 "ibm"         RuntimeExecutor       IBM Quantum, all jobs of a run in one ``Batch``
                                     (:func:`open_batch`)
+"pulse"       none                  no circuits run: the model's pulse-level simulation answers
+                                    the program's tomography PUBs (:func:`qbhw.pulse.target.run_pulse`,
+                                    from ``targets.run``)
 
 Executors are what :mod:`.manifest` drives: ``name`` (backend name), ``synchronous`` (True
 when ``submit`` has already computed the counts, as local simulators do), ``equal_shots``
