@@ -146,7 +146,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
                    fractional: bool = False, directory=None, options=None, confirm: bool = False,
                    progress=None, collective_encoding: str = "qubits", max_two_qubit_gates: int | None = None,
                    collision_time: float = 0.05, ancillas: str = "parallel", truncation_tol: float = 1e-5, charging_n: float = 1.0,
-                   late: int | None = None) -> ExperimentResult:
+                   late: int | None = None, pulse_options=None) -> ExperimentResult:
     """Run ``model`` at ``times`` (units 1/omega_B) on ``target`` and analyse it (module doc).
 
     shots: total per (time, basis), split over ``realizations``; backend, qubits, directory,
@@ -158,6 +158,8 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     max_two_qubit_gates, collision_time, ancillas: see :class:`qbhw.routing.CompileOptions`; truncation_tol:
     population allowed in the top kept level of a truncated oscillator (:func:`qbhw.reference.evolve`;
     ``np.inf`` for a cutoff already resolved with its own error, :func:`qbhw.reference.cutoff.resolve_cutoff`).
+    pulse_options: target "pulse" only, e.g. {"levels": 3, "leaked_as": 1}
+    (:func:`qbhw.pulse.target.run_pulse`).
     charging_n, late: e-foldings of the charging time and number of late points of the figures of
     merit (:mod:`qbhw.metrics.merit`).
     ``dephasing="none"`` runs and compares the model without its jumps (``qbhw.routing``)."""
@@ -167,6 +169,8 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
         raise InputError("mitigation", f"must be one of {MITIGATION}, got {mitigation!r}")
     if target not in execute.TARGETS:
         raise InputError("target", f"must be one of {execute.TARGETS}, got {target!r}")
+    if pulse_options and target != execute.PULSE_TARGET:
+        raise InputError("pulse_options", f"set the pulse target's device; target is {target!r}")
     if mitigation != "none" and target in ("aer-ideal", execute.PULSE_TARGET):
         raise InputError("mitigation", f"target {target!r} is not mitigated (the ideal simulator has no readout error, "
                                        "the pulse target applies the snapshot's); use mitigation='none'")
@@ -184,7 +188,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     warnings: list[str] = []
     if target in ("aer-ideal", execute.PULSE_TARGET):  # no placement on a device's qubits
         run = execute.run(program, target=target, shots=shots, seed=run_seed, progress=progress, fractional=fractional,
-                          backend=backend, qubits=qubits)
+                          backend=backend, qubits=qubits, pulse_options=pulse_options)
     else:
         runnable = with_assignment_circuits(program, shots) if mitigation == "measured" else program
         prepared = execute.prepare(runnable, execute.device(target, backend, fractional=fractional), qubits)

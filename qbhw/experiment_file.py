@@ -39,6 +39,10 @@
     dynamical_decoupling = "XY4"
     twirling = true
 
+    [pulse]                  # target "pulse" only: transmon levels kept (3 shows leakage) and
+    levels = 2               # the outcome a leaked level reads as (IBM's discriminator: mostly 1)
+    leaked_as = 1
+
     [sweep]                  # optional: a grid of runs (qbhw.sweep.grid); each key is a model,
     gamma_c = [0.1, 1.41]    # run or compile parameter with its values, several keys form the
     F = [0.25, 0.5]          # Cartesian grid; [sweep.zip] holds lists of equal length taken
@@ -105,6 +109,7 @@ class ExperimentSpec:
     scheduler: str | None = None
     compile_options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     runtime_options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    pulse_options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     sweep: SweepGrid | None = None
     source: str = ""
 
@@ -157,6 +162,7 @@ class ExperimentSpec:
         return {"model": {"kind": self.model_kind, **self.model_params}, "times": list(self.times),
                 "run": {k: v for k, v in run.items() if v is not None},
                 "compile": dict(self.compile_options), "options": dict(self.runtime_options),
+                **({"pulse": dict(self.pulse_options)} if self.pulse_options else {}),
                 **({"sweep": self.sweep.to_dict()} if self.sweep is not None else {})}
 
 
@@ -341,6 +347,22 @@ def _options(table) -> dict:
     return out
 
 
+def _pulse(table, target: str) -> dict:
+    if not isinstance(table, dict):
+        raise SpecError("pulse: expected a table [pulse]")
+    if target != "pulse":
+        raise SpecError(f"pulse: the [pulse] table sets the pulse target's device; run.target is {target!r}")
+    _unknown("pulse", table, ["levels", "leaked_as"])
+    out = {}
+    if "levels" in table:
+        out["levels"] = _number("pulse.levels", table["levels"], integer=True, minimum=2)
+    if "leaked_as" in table:
+        if table["leaked_as"] not in (0, 1) or isinstance(table["leaked_as"], bool):
+            raise SpecError(f"pulse.leaked_as: expected 0 or 1 (the outcome a leaked level reads as), got {table['leaked_as']!r}")
+        out["leaked_as"] = int(table["leaked_as"])
+    return out
+
+
 RUN_SWEEPABLE = ("backend", "qubits", "shots", "realizations", "dephasing", "fractional", "mitigation", "bootstrap",
                  "charging_n")
 COMPILE_SWEEPABLE = ("order", "accuracy", "max_step", "collective_encoding", "max_two_qubit_gates", "collision_time",
@@ -454,7 +476,7 @@ def parse(text: str, source: str = "<string>") -> ExperimentSpec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{source}: not valid TOML ({err})") from None
-    _unknown("<top>", data, ["model", "times", "run", "compile", "options", "sweep"])
+    _unknown("<top>", data, ["model", "times", "run", "compile", "options", "pulse", "sweep"])
     if "model" not in data or "times" not in data:
         raise SpecError(f"{'model' if 'model' not in data else 'times'}: required section missing")
     folder = Path(source).parent if not source.startswith("<") else Path(".")
@@ -468,6 +490,7 @@ def parse(text: str, source: str = "<string>") -> ExperimentSpec:
         **run,
         compile_options=MappingProxyType(_compile(data.get("compile", {}))),
         runtime_options=MappingProxyType(_options(data.get("options", {}))),
+        pulse_options=MappingProxyType(_pulse(data["pulse"], run.get("target", "aer-noisy")) if "pulse" in data else {}),
         **(_sweep(data["sweep"], data, kind, params, folder) if "sweep" in data else {}),
         source=source,
     )

@@ -100,7 +100,7 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
                        seed=spec.seed, bootstrap=spec.bootstrap, mitigation=spec.mitigation,
                        fractional=spec.fractional, directory=jobs, options=dict(spec.runtime_options) or None,
                        progress=progress, confirm=confirm, truncation_tol=truncation_tol, charging_n=spec.charging_n,
-                       **_compile_options(spec))
+                       pulse_options=dict(spec.pulse_options) or None, **_compile_options(spec))
     m = r.metadata
     out = {
         "battery_energy": {"value": r.battery_energy, "stderr": r.battery_energy_err, "ci95": r.battery_energy_ci,

@@ -71,10 +71,12 @@ def test_pulse_target_runs_from_an_experiment_file(tmp_path):
     spec = tmp_path / "pulse.toml"
     spec.write_text('[model]\nkind = "tls_pair"\ng = 1.0\nF = 0.5\ngamma_c = 1.41\n'
                     '[times]\nstart = 0.0\nstop = 4.0\nnum = 5\n'
-                    '[run]\ntarget = "pulse"\nshots = 2000\ndephasing = "channel"\nseed = 2\n')
+                    '[run]\ntarget = "pulse"\nshots = 2000\ndephasing = "channel"\nseed = 2\n'
+                    '[pulse]\nlevels = 3\n')
     assert cli.main(["run", str(spec), "--out", str(tmp_path / "out"), "--quiet"]) == 0
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert results["target"] == "pulse" and len(results["pulse"]["leakage"]) == 5
+    assert max(results["pulse"]["leakage"]) > 1e-8  # the third level is kept and populated
     assert results["pulse"]["parameters"]["dephasing"] == "lindblad"
     assert "pulse-level simulation" in (tmp_path / "out" / "report.md").read_text()
 
@@ -93,3 +95,13 @@ def test_pulse_kicks_realizations_feed_the_bootstrap():
     ref = evolve(MODEL, times, frame="rotating")
     assert covered(a["e_ci"], ref.battery_energy) >= 17
     assert covered(a["w_ci"], ref.battery_ergotropy) >= 17
+
+
+def test_pulse_table_is_refused_for_other_targets():
+    from qbhw.experiment_file import SpecError, parse
+
+    text = '[model]\nkind = "tls_pair"\ng = 1.0\nF = 0.5\ngamma_c = 1.0\n[times]\nstop = 1.0\nnum = 2\n[run]\ntarget = "aer-ideal"\n[pulse]\nlevels = 3\n'
+    with pytest.raises(SpecError, match="^pulse: .*run.target is 'aer-ideal'"):
+        parse(text)
+    with pytest.raises(SpecError, match="^pulse.leaked_as"):
+        parse(text.replace("aer-ideal", "pulse").replace("levels = 3", "leaked_as = 2"))

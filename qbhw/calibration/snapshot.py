@@ -43,7 +43,9 @@ class QubitCalibration:
     ``t1``, ``t2``, ``readout_length`` in seconds, ``frequency`` in hertz (``None`` when the
     device does not report it); ``prob_meas1_prep0`` = P(read 1 | prepared 0),
     ``prob_meas0_prep1`` = P(read 0 | prepared 1), ``readout_error`` their reported average.
-    ``operational`` is False for qubits the device marks faulty.
+    ``operational`` is False for qubits the device marks faulty.  ``anharmonicity`` (f12 - f01)
+    and ``drive_strength`` (Rabi rate per unit drive amplitude), in hertz, from the device's
+    published Hamiltonian (Eagle backends carry one, Heron none: ``None``).
     """
 
     t1: float | None
@@ -54,6 +56,8 @@ class QubitCalibration:
     prob_meas0_prep1: float
     readout_length: float | None
     operational: bool = True
+    anharmonicity: float | None = None
+    drive_strength: float | None = None
 
 
 @dataclass(frozen=True)
@@ -167,12 +171,26 @@ def _family(configuration) -> str:
     return f"{family} r{revision}" if revision not in (None, "") else str(family)
 
 
+def _hamiltonian_vars(configuration) -> dict:
+    """The ``vars`` of a published Duffing Hamiltonian (angular GHz: wq{i}, delta{i}, omegad{i},
+    jq{i}q{j}), or {} when the device publishes none."""
+    hamiltonian = getattr(configuration, "hamiltonian", None)
+    if not isinstance(hamiltonian, dict):
+        return {}
+    return {k: float(v) for k, v in (hamiltonian.get("vars") or {}).items() if isinstance(v, (int, float))}
+
+
+def _hz(angular_ghz: float | None) -> float | None:
+    return None if angular_ghz is None else angular_ghz * 1e9 / (2 * math.pi)
+
+
 def snapshot_backend(backend) -> CalibrationSnapshot:
     """Freeze the calibration of ``backend`` (a fake backend or a real ``IBMBackend``).
 
     Reads ``backend.properties()`` (per-qubit and per-gate numbers, with IBM's asymmetric
     readout probabilities), ``backend.configuration()`` (basis gates, rep delays, family) and
-    ``backend.target`` (accepted instructions).  All times are converted to seconds.
+    ``backend.target`` (accepted instructions), and the anharmonicity and drive strength of each
+    qubit from ``configuration().hamiltonian`` where published.  All times are converted to seconds.
     """
     properties = backend.properties() if callable(getattr(backend, "properties", None)) else None
     if properties is None:
@@ -184,6 +202,7 @@ def snapshot_backend(backend) -> CalibrationSnapshot:
     target = backend.target
     num_qubits = int(backend.num_qubits)
     faulty = set(properties.faulty_qubits())
+    hamiltonian = _hamiltonian_vars(configuration)
     qubits = []
     for q in range(num_qubits):
         p10 = _optional(lambda i: properties.qubit_property(i, "prob_meas1_prep0")[0], q)
@@ -201,6 +220,8 @@ def snapshot_backend(backend) -> CalibrationSnapshot:
                 prob_meas0_prep1=0.0 if p01 is None else p01,
                 readout_length=_optional(properties.readout_length, q),
                 operational=q not in faulty,
+                anharmonicity=_hz(hamiltonian.get(f"delta{q}")),
+                drive_strength=_hz(hamiltonian.get(f"omegad{q}")),
             )
         )
     faulty_gates = {(g.gate, tuple(g.qubits)) for g in properties.faulty_gates()}
@@ -259,11 +280,16 @@ _QUBIT_FIELDS = (
     "prob_meas0_prep1",
     "readout_length",
 )
+#: qubit columns written only when some qubit has them (older snapshots and Heron have none)
+_OPTIONAL_QUBIT_FIELDS = ("anharmonicity", "drive_strength")
 
 
 def to_dict(snapshot: CalibrationSnapshot) -> dict:
     """JSON-ready dict (column layout; floats rounded to 5 significant digits)."""
     qubit_cols = {f: [_round(getattr(q, f)) for q in snapshot.qubits] for f in _QUBIT_FIELDS}
+    for f in _OPTIONAL_QUBIT_FIELDS:
+        if any(getattr(q, f) is not None for q in snapshot.qubits):
+            qubit_cols[f] = [_round(getattr(q, f)) for q in snapshot.qubits]
     qubit_cols["faulty"] = [i for i, q in enumerate(snapshot.qubits) if not q.operational]
     gates: dict[str, dict] = {}
     for g in snapshot.gates:
@@ -301,12 +327,13 @@ def from_dict(data: dict, *, source: str = "snapshot") -> CalibrationSnapshot:
     try:
         n = int(data["num_qubits"])
         cols = data["qubits"]
-        for f in _QUBIT_FIELDS:
+        present = _QUBIT_FIELDS + tuple(f for f in _OPTIONAL_QUBIT_FIELDS if f in cols)
+        for f in present:
             if len(cols[f]) != n:
                 raise ValueError(f"qubits.{f} has {len(cols[f])} entries, expected num_qubits = {n}")
         faulty = set(cols.get("faulty", []))
         qubits = tuple(
-            QubitCalibration(**{f: cols[f][i] for f in _QUBIT_FIELDS}, operational=i not in faulty)
+            QubitCalibration(**{f: cols[f][i] for f in present}, operational=i not in faulty)
             for i in range(n)
         )
         gates = []

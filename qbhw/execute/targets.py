@@ -260,20 +260,23 @@ def _aer_chunks(pubs, size: int) -> list[list[int]]:
 def run(program, *, target: str = "aer-ideal", shots: int = 4000, seed: int | None = None, backend=None,
         qubits: Sequence[int] | None = None, directory=None, options: Mapping | None = None,
         dry_run: bool = False, confirm: bool = False, chunk_size: int = 21,
-        progress: Progress | None = None, fractional: bool = False) -> ExecutionResult:
+        progress: Progress | None = None, fractional: bool = False,
+        pulse_options: Mapping | None = None) -> ExecutionResult:
     """Execute ``program.pubs`` on ``target`` (see module doc) and return counts per PUB.
 
     options: runtime Sampler options (:func:`qbhw.execute.runtime.build_options` keywords,
     e.g. ``dynamical_decoupling="XY4"``, ``twirling=True``); dry_run: validate on the device
     without running (IBM only); confirm: allow IBM runs above :data:`CONFIRM_QPU_SECONDS`;
-    progress(done, total): called after each chunk of PUBs; fractional: see :func:`device`."""
+    progress(done, total): called after each chunk of PUBs; fractional: see :func:`device`;
+    pulse_options: keywords of :func:`qbhw.pulse.target.run_pulse` (``levels``, ``leaked_as``)."""
     per = shots_per_pub(program, shots)
     if fractional and target in ("aer-ideal", PULSE_TARGET):
         raise InputError("fractional", "gate sets matter on devices only; use a device target (e.g. 'aer-noisy')")
     if target == PULSE_TARGET:
         from ..pulse.target import run_pulse
 
-        return run_pulse(program, shots=shots, seed=seed, backend=backend, qubits=qubits, progress=progress)
+        return run_pulse(program, shots=shots, seed=seed, backend=backend, qubits=qubits, progress=progress,
+                         **dict(pulse_options or {}))
     if target == "aer-ideal":
         from .aer import run_pubs
 

@@ -20,9 +20,9 @@ them to device units with one stated number, the exchange coupling in hertz (def
 g = 2 pi x 5 MHz); every rate in 1/s becomes rate / Scale.unit in model units, and model time
 t is t * 1e9 / Scale.unit nanoseconds.
 
-Parameters: T1, T2 and f01 from a calibration snapshot where present; the anharmonicity from
-:data:`TYPICAL` (Heron publishes no Hamiltonian; the snapshot format keeps none for Eagle
-either), and :attr:`Transmon.sources` says which is which.
+Parameters: T1, T2, f01 and the anharmonicity from a calibration snapshot where present (the
+anharmonicity from the published Hamiltonian: Eagle backends carry one, Heron none), otherwise
+from :data:`TYPICAL`; :attr:`Transmon.sources` says which is which.
 """
 
 from __future__ import annotations
@@ -148,13 +148,14 @@ def typical_transmon(*, anharmonicity: float = TYPICAL["anharmonicity"], t1=None
 
 
 def snapshot_transmon(snapshot, qubit: int) -> Transmon:
-    """Transmon ``qubit`` of a calibration snapshot: f01, T1, T2 (capped at 2 T1) from it,
-    the anharmonicity typical (module doc)."""
+    """Transmon ``qubit`` of a calibration snapshot: f01, T1, T2 (capped at 2 T1) and the
+    anharmonicity (of the published Hamiltonian) from it where present, else typical (module doc)."""
     c = snapshot.qubits[qubit]
     where = f"snapshot {snapshot.backend_name} {snapshot.date} qubit {qubit}"
     t2 = min(c.t2, 2 * c.t1) if c.t2 and c.t1 else c.t2
-    return Transmon(c.frequency or TYPICAL["frequency"], TYPICAL["anharmonicity"], c.t1, t2,
-                    (("frequency", where if c.frequency else "typical"), ("anharmonicity", "typical"),
+    return Transmon(c.frequency or TYPICAL["frequency"], c.anharmonicity or TYPICAL["anharmonicity"], c.t1, t2,
+                    (("frequency", where if c.frequency else "typical"),
+                     ("anharmonicity", f"{where} (published Hamiltonian)" if c.anharmonicity else "typical"),
                      ("t1", where if c.t1 else "off"), ("t2", where if c.t2 else "off")))
 
 
@@ -164,3 +165,13 @@ def pair_device(g_model: float, *, levels: int = 2, transmons: tuple[Transmon, T
     which is the model's ``g_model`` (:class:`Scale`)."""
     pair = transmons or (typical_transmon(), typical_transmon())
     return DeviceModel(tuple(pair), levels, ((0, 1, g_hz),), Scale(g_model, g_hz))
+
+
+def star_device(n_batteries: int, g_model: float, *, levels: int = 2, transmons: tuple[Transmon, ...] | None = None,
+                g_hz: float = DEFAULT_EXCHANGE_HZ) -> DeviceModel:
+    """A degree-``n_batteries`` node: the charger (0) joined to each battery transmon 1..N by
+    the same effective exchange g = ``g_hz`` (the model's ``g_model``)."""
+    node = transmons or (typical_transmon(),) * (n_batteries + 1)
+    if len(node) != n_batteries + 1:
+        raise ValueError(f"a star of {n_batteries} batteries needs {n_batteries + 1} transmons, got {len(node)}")
+    return DeviceModel(tuple(node), levels, tuple((0, b, g_hz) for b in range(1, n_batteries + 1)), Scale(g_model, g_hz))

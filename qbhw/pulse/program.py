@@ -1,12 +1,16 @@
-"""Pulse compilation of the resonant charger-battery pair (lecture 4) and its simulation.
+"""Pulse compilation of the resonant charger-battery pair (lecture 4) and of the star of N
+batteries, and their simulation.
 
 A :class:`PulseProgram` is data: the device model, the drive-frame Hamiltonian H_0, the
 operators O_k with their envelopes s_k(t) (H = H_0 + sum_k s_k O_k), the Lindblad
 dissipators, the initial state and the times, i.e. exactly a :mod:`.contract` request.
 
 The TLS pair ``tls_pair(g, F, gamma_c)`` at resonance becomes two transmons with the exchange
-g (:mod:`.device`) and a charger drive of amplitude F (flat top, cos^2 rise of ``rise``), in
-the drive frame.  Charger dephasing D[n_C] at rate gamma_c, one of:
+g (:mod:`.device`) and a charger drive of amplitude F (flat top with ramps of ``rise``:
+cos^2 or Gaussian-square, optionally with a DRAG quadrature, :func:`drive_envelope`), in the
+drive frame.  ``star(N, ...)`` becomes a degree-N node: the driven charger transmon joined by
+the same exchange g to N battery transmons (:func:`star_program`).  Charger dephasing D[n_C]
+at rate gamma_c, one of:
 
     "lindblad"     the Lindblad term itself (the reference realisation);
     "kicks"        a physical Z on the charger: every ``kick_interval`` tau a detuning pulse
@@ -36,12 +40,14 @@ import numpy as np
 from ..errors import InputError
 from ..models import Model
 from ..models.operators import partial_trace
-from . import contract
-from .device import DeviceModel, Scale, pair_device
+from .device import DeviceModel, Scale, pair_device, star_device
 
 DEPHASING = ("lindblad", "kicks", "drive_phase", "none")
+SHAPES = ("cos2", "gaussian_square")
 TOLERANCES = {"rtol": 1e-9, "atol": 1e-11}  # JAX odeint at 1e-8 is good to ~1e-5 only (ecosystem §8); at
 #   these, 6e-9 from rtol 1e-11 on the 3-level pair, 2.5x faster
+SAMPLED_TOLERANCES = {"rtol": 1e-11, "atol": 1e-13}  # a sampled drive jumps at every sample: 600 samples of a
+#   Gaussian-square + DRAG drive on the 3-level pair are 1.7e-6 off QuTiP at TOLERANCES, 3.6e-8 at these
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,15 +69,21 @@ class PulseProgram:
     times: np.ndarray
     max_dt: float
     charger: int = 0
-    battery: int = 1
+    battery: int | tuple[int, ...] = 1
     parameters: dict = field(default_factory=dict)
+    tolerances: dict = field(default_factory=lambda: dict(TOLERANCES))
+
+    @property
+    def batteries(self) -> tuple[int, ...]:
+        """The battery transmons (one or several)."""
+        return (self.battery,) if isinstance(self.battery, int) else tuple(self.battery)
 
     def request(self, **tolerances) -> dict:
         """The :mod:`.contract` request of this program."""
         return dict(static_hamiltonian=self.static_hamiltonian, operators=self.operators,
                     envelope_kind=self.envelope_kind, envelopes=self.envelopes, dt=self.dt,
                     dissipators=self.dissipators, y0=self.y0, times=self.times, max_dt=self.max_dt,
-                    **{**TOLERANCES, **tolerances})
+                    **{**self.tolerances, **tolerances})
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,16 +101,20 @@ class PulseStates:
     seconds: np.ndarray
 
 
-def _check_pair(model: Model) -> dict:
+def _check_resonant(model: Model, name: str) -> dict:
     p = model.params
-    if model.name != "tls_pair":
-        raise InputError("model.kind", f"the pulse path compiles tls_pair only so far, not {model.name}")
-    if p["counter_rotating"] or not (p["omega_b"] == p["omega_c"] == p["omega_d"]):
-        raise InputError("model", "the pulse TLS pair needs the resonant rotating-wave model "
+    if model.name != name:
+        raise InputError("model.kind", f"the pulse path compiles tls_pair and star, not {model.name}")
+    if p.get("counter_rotating") or not (p["omega_b"] == p["omega_c"] == p["omega_d"]):
+        raise InputError("model", f"the pulse {name} needs the resonant rotating-wave model "
                                   "(omega_b = omega_c = omega_d, counter_rotating=False)")
     if p["g"] == 0:
         raise InputError("model.g", "the physical scale is set by the exchange g, which must be nonzero")
     return p
+
+
+def _check_pair(model: Model) -> dict:
+    return _check_resonant(model, "tls_pair")
 
 
 def _kick_grid(t_end: float, tau: float, delta: float) -> tuple[int, int]:
@@ -109,16 +125,85 @@ def _kick_grid(t_end: float, tau: float, delta: float) -> tuple[int, int]:
 
 
 def tls_pair_program(model: Model, times, *, device: DeviceModel | None = None, levels: int = 2,
-                     rise: float = 0.0, dephasing: str = "lindblad", realizations: int = 100,
-                     kick_interval: float = 0.25, kick_duration: float = 0.005, seed: int | None = None) -> PulseProgram:
+                     rise: float = 0.0, shape: str = "cos2", drag: float = 0.0, sample_dt: float = 0.005,
+                     dephasing: str = "lindblad", realizations: int = 100, kick_interval: float = 0.25,
+                     kick_duration: float = 0.005, seed: int | None = None) -> PulseProgram:
     """The pulse program of ``tls_pair`` at ``times`` (model units; module doc).  device:
     default :func:`.device.pair_device` (typical transmons, no T1/T2, g = 2 pi x 5 MHz);
-    rise: the drive's cos^2 rise time (model units)."""
+    rise, shape, drag: the charger drive's ramp length (model units), ramp shape and DRAG
+    coefficient (:func:`drive_envelope`); sample_dt: the sample width of sampled envelopes
+    (shape "gaussian_square" or drag != 0 without kicks; with kicks the kick duration)."""
     p = _check_pair(model)
+    dev = device or pair_device(p["g"], levels=levels)
+    return _charger_program(p, dev, times, rise=rise, shape=shape, drag=drag, sample_dt=sample_dt,
+                            dephasing=dephasing, realizations=realizations, kick_interval=kick_interval,
+                            kick_duration=kick_duration, seed=seed, batteries=(1,))
+
+
+def star_program(model: Model, times, *, device: DeviceModel | None = None, levels: int = 2, rise: float = 0.0,
+                 shape: str = "cos2", drag: float = 0.0, sample_dt: float = 0.005, dephasing: str = "lindblad",
+                 realizations: int = 100, kick_interval: float = 0.25, kick_duration: float = 0.005,
+                 seed: int | None = None) -> PulseProgram:
+    """The pulse program of ``star(N, g, F, gamma_c)`` (resonant): a degree-N transmon node, the
+    driven charger (transmon 0) joined by the same effective exchange g to each battery
+    transmon 1..N (:func:`.device.star_device`); everything else as :func:`tls_pair_program`.
+    The battery state returned is that of the N battery transmons (their {0, 1}^N block),
+    ordered like the model's ``representation="full"`` battery."""
+    p = _check_resonant(model, "star")
+    n = p["n_batteries"]
+    dev = device or star_device(n, p["g"], levels=levels)
+    if len(dev.transmons) != n + 1:
+        raise InputError("device", f"star({n}) needs {n + 1} transmons, the device has {len(dev.transmons)}")
+    return _charger_program(p, dev, times, rise=rise, shape=shape, drag=drag, sample_dt=sample_dt,
+                            dephasing=dephasing, realizations=realizations, kick_interval=kick_interval,
+                            kick_duration=kick_duration, seed=seed, batteries=tuple(range(1, n + 1)))
+
+
+def drive_envelope(shape: str, t, amplitude: float, start: float, stop: float, rise: float, drag: float = 0.0,
+                   anharmonicity: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(in-phase s(t), quadrature q(t)) of a flat-top drive of ``amplitude`` on [start, stop]
+    with ramps of length ``rise`` inside it, model units:
+
+        "cos2"            s = A sin^2(pi u / 2) sin^2(pi v / 2), u = (t - start)/rise, v = (stop - t)/rise
+                          (clipped to [0, 1]; :func:`contract.square_rise`);
+        "gaussian_square" Gaussian flanks of sigma = rise / 2 centred at start + rise and stop - rise,
+                          lifted to 0 at start and stop: A (e^{-x^2 / 2 sigma^2} - e^{-2}) / (1 - e^{-2});
+        DRAG              q = drag s'(t) / alpha on the quadrature i (a - a^dag) (alpha = ``anharmonicity``,
+                          angular, model units; drag = 1 cancels the 1-2 transition at first order:
+                          a 8 ns Gaussian pi pulse at alpha = -2 pi x 300 MHz leaks 0.0087 to |2>
+                          without, 4e-5 with it), 0 if drag = 0."""
+    t = np.asarray(t, dtype=float)
+    if shape not in SHAPES:
+        raise InputError("shape", f"must be one of {SHAPES}, got {shape!r}")
+    if rise < 0 or 2 * rise > stop - start:
+        raise InputError("rise", f"the ramps (2 x {rise:g}) must fit inside the pulse ({stop - start:g})")
+    inside = (t >= start) & (t < stop)
+    if rise == 0:
+        s, ds = np.where(inside, amplitude, 0.0), np.zeros_like(t)
+    elif shape == "cos2":
+        u, v = np.clip((t - start) / rise, 0, 1), np.clip((stop - t) / rise, 0, 1)
+        up, down = np.sin(0.5 * np.pi * u) ** 2, np.sin(0.5 * np.pi * v) ** 2
+        dup = np.where((u > 0) & (u < 1), 0.5 * np.pi / rise * np.sin(np.pi * u), 0.0)
+        ddown = np.where((v > 0) & (v < 1), -0.5 * np.pi / rise * np.sin(np.pi * v), 0.0)
+        s, ds = amplitude * up * down, amplitude * (dup * down + up * ddown)
+    else:
+        sigma, floor = rise / 2, math.exp(-2.0)
+        x = np.where(t < start + rise, t - start - rise, np.where(t > stop - rise, t - stop + rise, 0.0))
+        bell = np.exp(-0.5 * (x / sigma) ** 2)
+        s, ds = amplitude * (bell - floor) / (1 - floor), amplitude * (-x / sigma**2) * bell / (1 - floor)
+    s, ds = np.where(inside, s, 0.0), np.where(inside, ds, 0.0)
+    if drag and not anharmonicity:
+        raise InputError("drag", "DRAG needs the transmon's anharmonicity (a 2-level device has none)")
+    return s, (drag * ds / anharmonicity if drag else np.zeros_like(t))
+
+
+def _charger_program(p: dict, dev: DeviceModel, times, *, rise, shape, drag, sample_dt, dephasing, realizations,
+                     kick_interval, kick_duration, seed, batteries) -> PulseProgram:
+    """Charger (transmon 0) drive of amplitude F, the device's exchange, charger dephasing
+    (module doc), for any device whose battery transmons are ``batteries``."""
     if dephasing not in DEPHASING:
         raise InputError("dephasing", f"must be one of {DEPHASING}, got {dephasing!r}")
     times = np.asarray(times, dtype=float)
-    dev = device or pair_device(p["g"], levels=levels)
     if dev.scale.g_model != p["g"]:
         raise InputError("device", f"the device's scale maps g = {dev.scale.g_model}, the model has g = {p['g']}")
     t_end = float(times[-1])
@@ -131,20 +216,30 @@ def tls_pair_program(model: Model, times, *, device: DeviceModel | None = None, 
     d = h0.shape[0]
     y0 = np.zeros(d, dtype=complex)
     y0[0] = 1.0
+    alpha_c = dev.scale.angular(dev.transmons[0].anharmonicity) if dev.levels > 2 else 0.0
     alpha = abs(dev.scale.angular(dev.transmons[0].anharmonicity))
-    params = {"F": p["F"], "g": p["g"], "gamma_c": p["gamma_c"], "rise": rise, "dephasing": dephasing,
-              "F_over_alpha": p["F"] / alpha if alpha else float("inf"),
+    params = {"F": p["F"], "g": p["g"], "gamma_c": p["gamma_c"], "rise": rise, "shape": shape, "drag": drag,
+              "dephasing": dephasing, "F_over_alpha": p["F"] / alpha if alpha else float("inf"),
               "rise_ns": float(dev.scale.nanoseconds(rise)), "device": dev.parameters()}
     stop = t_end + 1.0  # the drive stays on past the last time: only its rise shapes the curve
-    if dephasing in ("lindblad", "none") or p["gamma_c"] == 0:
+    battery = batteries[0] if len(batteries) == 1 else batteries
+    deterministic = dephasing in ("lindblad", "none") or p["gamma_c"] == 0
+    if deterministic and (shape != "cos2" or drag):  # one sampled row: drive I and Q
+        t = (np.arange(math.ceil(t_end / sample_dt - 1e-9)) + 0.5) * sample_dt
+        s, q = drive_envelope(shape, t, p["F"], 0.0, stop, rise, drag, alpha_c)
+        return PulseProgram(dev, h0, np.array([i_c, q_c]), ("drive I charger", "drive Q charger (DRAG)"), "samples",
+                            np.array([[s, q]]), sample_dt, np.array(dissipators).reshape(-1, d, d),
+                            y0 if not dissipators else np.outer(y0, y0), times, max_dt=sample_dt, battery=battery,
+                            parameters=params | {"sample_dt": sample_dt}, tolerances=dict(SAMPLED_TOLERANCES))
+    if deterministic:
         return PulseProgram(dev, h0, i_c[None], ("drive I charger",), "analytic",
                             np.array([[[p["F"], 0.0, stop, rise]]]), 1.0, np.array(dissipators).reshape(-1, d, d),
                             y0 if not dissipators else np.outer(y0, y0), times,
-                            max_dt=max(rise / 4, 0.05) if rise else 0.05, parameters=params)
+                            max_dt=max(rise / 4, 0.05) if rise else 0.05, battery=battery, parameters=params)
     m = int(realizations)
     per, samples = _kick_grid(t_end, kick_interval, kick_duration)
     t = (np.arange(samples) + 0.5) * kick_duration
-    drive = contract.square_rise(np, t, p["F"], 0.0, stop, rise)
+    drive, quadrature = drive_envelope(shape, t, p["F"], 0.0, stop, rise, drag, alpha_c)
     theta = np.random.default_rng(seed).normal(0.0, math.sqrt(p["gamma_c"] * kick_interval), (m, samples // per))
     params.update(realizations=m, kick_interval=kick_interval, kick_duration=kick_duration,
                   kick_interval_ns=float(dev.scale.nanoseconds(kick_interval)),
@@ -154,18 +249,24 @@ def tls_pair_program(model: Model, times, *, device: DeviceModel | None = None, 
         kick[:, per - 1::per] = theta / kick_duration  # the last sample of each interval
         env = np.stack([np.broadcast_to(drive, (m, samples)), kick], axis=1)
         ops, labels = np.array([i_c, n_c]), ("drive I charger", "detuning charger (Z kick)")
+        if drag:
+            env = np.concatenate([env, np.broadcast_to(quadrature, (m, 1, samples))], axis=1)
+            ops, labels = np.concatenate([ops, q_c[None]]), labels + ("drive Q charger (DRAG)",)
     else:
         phase = np.repeat(np.concatenate([np.zeros((m, 1)), np.cumsum(theta, axis=1)[:, :-1]], axis=1), per, axis=1)
-        env = np.stack([drive * np.cos(phase), drive * np.sin(phase)], axis=1)
+        env = np.stack([drive * np.cos(phase) - quadrature * np.sin(phase),
+                        drive * np.sin(phase) + quadrature * np.cos(phase)], axis=1)
         ops, labels = np.array([i_c, q_c]), ("drive I charger", "drive Q charger")
     rho_or_ket = y0 if not dissipators else np.outer(y0, y0)
     return PulseProgram(dev, h0, ops, labels, "samples", env, kick_duration, np.array(dissipators).reshape(-1, d, d),
-                        rho_or_ket, times, max_dt=kick_duration, parameters=params)
+                        rho_or_ket, times, max_dt=kick_duration, battery=battery, parameters=params)
 
 
-def computational_block(rho: np.ndarray) -> np.ndarray:
-    """The {0, 1} block of single-transmon states (..., d, d)."""
-    return rho[..., :2, :2]
+def computational_block(rho: np.ndarray, n: int = 1) -> np.ndarray:
+    """The {0, 1}^n block of states (..., d^n, d^n) of n transmons with d levels each."""
+    d = round(rho.shape[-1] ** (1 / n))
+    keep = np.ravel_multi_index(np.indices((2,) * n).reshape(n, -1), (d,) * n)
+    return rho[..., keep[:, None], keep[None, :]]
 
 
 def leakage(states: np.ndarray, dims) -> np.ndarray:
@@ -195,7 +296,8 @@ def solve_states(program: PulseProgram, worker=None) -> tuple[np.ndarray, np.nda
 
 def _reduce(program: PulseProgram, states: np.ndarray, seconds: np.ndarray) -> PulseStates:
     dims = program.device.dims
-    battery = computational_block(partial_trace(states, [program.battery], dims))
+    batteries = program.batteries
+    battery = computational_block(partial_trace(states, list(batteries), dims), len(batteries))
     mean = states.mean(axis=0)
     return PulseStates(program.times, battery.mean(axis=0), leakage(mean, dims), mean, battery, seconds)
 

@@ -40,6 +40,9 @@ from qiskit_dynamics import DiscreteSignal, Signal, Solver
 _CACHE: dict[str, tuple] = {}
 VMAP_CHUNK = 32  # rows per jax.vmap call: 3.6x faster per row than one by one for a 4-level
 #                 kick ensemble (0.37 s vs 1.34 s per 32 rows, warm)
+VMAP_OPEN_LIMIT = 4  # Hilbert dimension up to which density-matrix scans go through jax.vmap too (warm, per
+#                    row, 1 XLA thread: D = 3 qutrit STIRAP 3.6 vs 5.6 s; D = 4 kicked pair with T1/T2 0.039
+#                    vs 0.112 s; but D = 9 1.33 vs 0.70 s, so larger ones go row by row)
 DENSE_LIMIT = 16  # Hilbert dimension up to which the vectorized Lindbladian stays dense: building a
 #                  jax_sparse Solver costs 7 s (D = 4) to 10 s (D = 9) per new shape; warm it is faster
 #                  (D = 9: 0.057 vs 0.094 s per solve at rtol 1e-9), so it pays off in long scans only
@@ -87,10 +90,11 @@ def _compiled(req: dict):
 
 
 def solve(req: dict) -> dict:
-    """Response fields (contract module doc) for one checked request: kets of a scan in chunks
-    of VMAP_CHUNK rows through the solver's ``jax.vmap`` (the last chunk padded, so one
-    compilation serves every chunk); density matrices, and single rows, one by one through the
-    jitted solver (vmap of the Lindblad solver was slower per row, ecosystem notes §8)."""
+    """Response fields (contract module doc) for one checked request: kets of a scan, and
+    density matrices of dimension up to VMAP_OPEN_LIMIT, in chunks of VMAP_CHUNK rows through
+    the solver's ``jax.vmap`` (the last chunk padded, so one compilation serves every chunk);
+    larger density matrices, and single rows, one by one through the jitted solver (vmap of
+    the Lindblad solver was slower per row there, ecosystem notes §8)."""
     key = _key(req)
     if key not in _CACHE:
         run = _compiled(req)
@@ -98,7 +102,8 @@ def solve(req: dict) -> dict:
     run, batched = _CACHE[key]
     rows = req["envelopes"]
     states, seconds = [], []
-    if rows.shape[0] == 1 or req["dissipators"].shape[0] or req["y0"].ndim == 2:
+    open_system = req["dissipators"].shape[0] > 0 or req["y0"].ndim == 2
+    if rows.shape[0] == 1 or (open_system and req["static_hamiltonian"].shape[0] > VMAP_OPEN_LIMIT):
         for row in rows:
             start = time.perf_counter()
             states.append(np.asarray(run(jnp.asarray(row)))[None])
