@@ -65,7 +65,7 @@ def _summary(model, times, n, truncation_tol):
                    relaxation_rate=ss.relaxation_rate)
         ct = exact_charging_time(model, n)
         out.update(charging_time=ct.tau, energy_relaxation_rate=ct.energy_relaxation_rate)
-    except ValueError as err:  # no steady state (undamped, limit cycle, too large): say why
+    except (ValueError, RuntimeError) as err:  # no steady state (undamped, limit cycle, too large) or never settles: say why
         out["steady_state_note"] = str(err)
     dense = evolve(model, np.linspace(0.0, float(times[-1]), DENSE), truncation_tol=truncation_tol)
     p, tp = max_average_power(dense.times, dense.battery_energy)
