@@ -168,3 +168,25 @@ def test_coherence_refusal_says_what_to_change():
         select_pair(FEZ, duration=-1.0)
     with pytest.raises(ValueError, match="^n "):
         select_chain(FEZ, 1)
+
+
+def test_a_chain_refusal_does_not_claim_a_limit_single_qubits_exceed():
+    """Brute force over the snapshot: the longest duration with a connected chain of 4 qubits each
+    coherent for it is below the longest single-qubit one; between the two the refusal must say
+    the qubits are not connected, not 'none allows more than' a limit above the duration."""
+    t2 = {q: FEZ.qubits[q].t2 for q in range(FEZ.num_qubits) if not math.isnan(FEZ.qubits[q].t2)}
+    single = max(t2.values())  # coherence e^-1: duration <= T2
+    duration = 0.9 * single
+    coherent = {q for q, t in t2.items() if t >= duration}
+    nbrs = {q: set() for q in coherent}
+    for a, b in FEZ.coupling_map:
+        if a in coherent and b in coherent:
+            nbrs[a].add(b)
+            nbrs[b].add(a)
+
+    def path(p):  # depth-first search for 4 connected coherent qubits
+        return len(p) == 4 or any(path(p + [q]) for q in nbrs[p[-1]] if q not in p)
+
+    assert not any(path([q]) for q in coherent)  # so no chain of 4 survives at this duration
+    with pytest.raises(InputError, match="not enough of them connected"):
+        select_chain(FEZ, 4, duration=duration, two_qubit_gates=3)

@@ -103,14 +103,18 @@ def _coherent(snapshot, qubits, duration, min_coherence) -> bool:
     return all(math.exp(-duration / snapshot.qubits[q].t2) >= min_coherence for q in qubits)
 
 
-def _refuse(snapshot, what, duration, min_coherence, candidates):
-    """ValueError: no candidate layout stays coherent for ``duration``."""
+def _refuse(snapshot, what, duration, min_coherence, candidates, *, single_qubits: bool = False):
+    """InputError: no candidate layout stays coherent for ``duration``.  ``single_qubits``: the
+    candidates are the device's qubits one by one (a chain search), so their limit says only how
+    long single qubits last, not whether enough of them are connected."""
     if not candidates:
         raise ValueError(f"snapshot: {snapshot.backend_name} has no usable {what}")
     limit = max(min(snapshot.qubits[q].t2 for q in c) for c in candidates) * -math.log(min_coherence)
+    bound = (f"single qubits last up to {limit * 1e6:.1f} us, but not enough of them connected in a chain"
+             if single_qubits and duration * 1e6 <= round(limit * 1e6, 1) else f"none allows more than {limit * 1e6:.1f} us")
     raise InputError(
         "times", f"no {what} on {snapshot.backend_name} keeps coherence exp(-t/T2) >= "
-        f"{min_coherence:.2f} for {duration * 1e6:.1f} us (none allows more than {limit * 1e6:.1f} us); "
+        f"{min_coherence:.2f} for {duration * 1e6:.1f} us ({bound}); "
         "shorten the evolution (fewer steps: compile.accuracy, compile.max_step, or fewer collisions: "
         "compile.collision_time; or shorter times) or lower min_coherence"
     )
@@ -217,5 +221,6 @@ def select_chain(
     for start in sorted(adj, key=qcost.get):
         extend([start], qcost[start])
     if not ranked:
-        _refuse(snapshot, f"chain of {n}", duration, min_coherence, [(q,) for q in _adjacency(snapshot)])
+        _refuse(snapshot, f"chain of {n}", duration, min_coherence, [(q,) for q in _adjacency(snapshot)],
+                single_qubits=True)
     return _finish(snapshot, ranked, f"chain of {n}", duration, two_qubit_gates, min_coherence)
