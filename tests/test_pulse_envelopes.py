@@ -4,29 +4,16 @@ mesolve of the same piecewise-constant drive.
 Skipped when .venv-pulse is missing, except in CI (env CI set), where that is a failure."""
 
 import math
-import os
 
 import numpy as np
 import pytest
 
 from qbhw.models.charger_battery import tls_pair
-from qbhw.pulse.client import BUILD_COMMAND, PulseWorker, pulse_python
 from qbhw.pulse.contract import square_rise
 from qbhw.pulse.device import pair_device, typical_transmon
 from qbhw.pulse.program import drive_envelope, simulate, tls_pair_program
 
 TIMES = np.linspace(0, 3, 13)
-
-
-@pytest.fixture(scope="module")
-def worker():
-    if not pulse_python().exists():
-        message = f"{pulse_python()} missing: build it with `{BUILD_COMMAND}`"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must test the pulse path: {message}")
-        pytest.skip(message)
-    with PulseWorker() as w:
-        yield w
 
 
 def gaussian_square(t, amplitude, start, stop, rise):

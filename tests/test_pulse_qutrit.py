@@ -4,28 +4,15 @@ Parameters chosen here (the seeds give none): alpha = -310 MHz, f01 = 4.8 GHz (t
 1 us window, Gaussian sigma = 125 ns, STIRAP peak Rabi frequency 2 pi x 15 MHz.
 Skipped when .venv-pulse is missing, except in CI (env CI set), where that is a failure."""
 
-import os
 
 import numpy as np
 import pytest
 
 from qbhw.calibration import find
-from qbhw.pulse.client import BUILD_COMMAND, PulseWorker, pulse_python
 from qbhw.pulse.device import snapshot_transmon
 from qbhw.pulse.qutrit import battery_hamiltonian, charge, qutrit_program
 
 SCALES = np.linspace(0.8, 1.2, 9)  # +-20 % amplitude error
-
-
-@pytest.fixture(scope="module")
-def worker():
-    if not pulse_python().exists():
-        message = f"{pulse_python()} missing: build it with `{BUILD_COMMAND}`"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must test the pulse path: {message}")
-        pytest.skip(message)
-    with PulseWorker() as w:
-        yield w
 
 
 def test_stirap_reaches_the_second_level_with_snapshot_decoherence(worker):

@@ -2,29 +2,16 @@
 middle, exchange g to each battery), against qbhw.reference.evolve of qbhw.models star(2).
 Skipped when .venv-pulse is missing, except in CI (env CI set), where that is a failure."""
 
-import os
 
 import numpy as np
 import pytest
 
 from qbhw.metrics import ergotropy
 from qbhw.models.collective import star
-from qbhw.pulse.client import BUILD_COMMAND, PulseWorker, pulse_python
 from qbhw.pulse.program import computational_block, simulate, star_program
 from qbhw.reference import evolve
 
 TIMES = np.linspace(0, 5, 21)
-
-
-@pytest.fixture(scope="module")
-def worker():
-    if not pulse_python().exists():
-        message = f"{pulse_python()} missing: build it with `{BUILD_COMMAND}`"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must test the pulse path: {message}")
-        pytest.skip(message)
-    with PulseWorker() as w:
-        yield w
 
 
 @pytest.mark.parametrize("gamma_c, dephasing", [(0.0, "none"), (1.41, "lindblad")])

@@ -3,30 +3,22 @@ through the same analysis as circuits, against the exact reference (qbhw.referen
 Tests that need .venv-pulse skip without it, except in CI (env CI set), where they fail."""
 
 import json
-import os
 
 import numpy as np
 import pytest
+from pulse_env import need_pulse_env
 
 from qbhw import cli, execute, run_experiment
 from qbhw.analysis import analyse
 from qbhw.errors import InputError
 from qbhw.models.charger_battery import tls_pair
-from qbhw.pulse.client import BUILD_COMMAND, PulseWorker, pulse_python
+from qbhw.pulse.client import PulseWorker
 from qbhw.pulse.target import basis_probabilities, run_pulse
 from qbhw.reference import evolve
 from qbhw.routing import CompileOptions, compile_model
 
 TIMES = np.linspace(0, 10, 21)
 MODEL = tls_pair(1.0, 0.5, 1.41)
-
-
-def need_pulse_env():
-    if not pulse_python().exists():
-        message = f"{pulse_python()} missing: build it with `{BUILD_COMMAND}`"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must test the pulse path: {message}")
-        pytest.skip(message)
 
 
 def covered(ci, exact):

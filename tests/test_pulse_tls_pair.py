@@ -5,7 +5,6 @@ quadrature of scipy propagators, QuTiP mesolve of the 3-level device, and pertur
 Skipped when .venv-pulse is missing, except in CI (env CI set), where that is a failure."""
 
 import math
-import os
 from dataclasses import replace
 
 import numpy as np
@@ -16,24 +15,12 @@ from qbhw.metrics import ergotropy
 from qbhw.models import Jump
 from qbhw.models.charger_battery import tls_pair
 from qbhw.models.operators import partial_trace
-from qbhw.pulse.client import BUILD_COMMAND, PulseWorker, pulse_python
 from qbhw.pulse.device import pair_device, typical_transmon
 from qbhw.pulse.program import leakage_scan, simulate, tls_pair_program
 from qbhw.reference import evolve
 
 TIMES = np.linspace(0, 5, 21)  # multiples of the kick interval 0.25
 TAU, DELTA = 0.25, 0.005
-
-
-@pytest.fixture(scope="module")
-def worker():
-    if not pulse_python().exists():
-        message = f"{pulse_python()} missing: build it with `{BUILD_COMMAND}`"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must test the pulse path: {message}")
-        pytest.skip(message)
-    with PulseWorker() as w:
-        yield w
 
 
 def observables(model, battery_states):
