@@ -31,6 +31,7 @@ from . import execute
 from .analysis import CONFIDENCE, analyse, figures_of_merit, measured_assignments, noise_exact_estimates
 from .compile import Program
 from .errors import InputError
+from .metrics import curve_figures
 from .models import Model, with_qubit_decoherence
 from .reference import Trajectory, evolve
 from .routing import CompileOptions, compile_model, compiler_for, realised_model
@@ -63,7 +64,8 @@ class ExperimentResult:
     (``metadata["reference_model"]`` says which); on device targets the device reference; the
     program that was run and the run's metadata (target, backend, qubits and why, seeds); the
     figures of merit of the measured curve with bootstrap intervals and the exact curve's value
-    at the same times (``figures``, :func:`qbhw.analysis.figures_of_merit`)."""
+    at the same times (``figures``, :func:`qbhw.analysis.figures_of_merit`; on device targets
+    also ``device``, the same rule on the noise-exact device reference)."""
 
     times: np.ndarray
     battery_energy: np.ndarray
@@ -222,7 +224,12 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
             "resources": resources, "gate_sets": gate_sets, "warnings": warnings,
             "encoding_costs": getattr(program, "encoding_costs", None),
             "dissipation": execute.resources.dissipation(program)}
+    figures = figures_of_merit(program.times, a, reference.battery_energy, reference.battery_ergotropy,
+                               n=charging_n, late=late)
+    if dev_ref is not None:  # the same rule on the noise-exact device reference (a)
+        device = curve_figures(program.times, dev_ref.battery_energy, dev_ref.battery_ergotropy, n=charging_n,
+                               late=late, energy_err=a["e_err"])
+        figures = {k: {**v, "device": device[k]} for k, v in figures.items()}
     return ExperimentResult(program.times, a["e"], a["e_err"], a["e_ci"], a["w"], a["w_err"], a["w_ci"], a["w_bias"],
                             a["e_linear"], a["e_linear_err"], a["e_linear_ci"], a["states"], reference, dev_ref,
-                            program, meta, figures_of_merit(program.times, a, reference.battery_energy,
-                                                            reference.battery_ergotropy, n=charging_n, late=late))
+                            program, meta, figures)

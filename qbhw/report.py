@@ -225,17 +225,22 @@ def figures_table(results: dict) -> str:
     if not figures:
         return ""
     n = results.get("summary", {}).get("charging_n", 1)
-    head = f"{'figure of merit':22} {'measured':>10} {'95 % interval':>20} {'exact, same t':>14} {'exact model':>12}"
+    device = all("device" in f for f in figures.values())
+    head = (f"{'figure of merit':22} {'measured':>10} {'95 % interval':>20} {'exact, same t':>14} {'exact model':>12}"
+            + (f" {'device, same t':>15}" if device else ""))
     body = []
     for key, f in figures.items():
         exact = f.get("exact")
         body.append(f"{FIGURE_NAMES.get(key, key):22} {_num(f['value'], 10, 4)} {_bracket(*f['ci95']):>20} "
-                    f"{_num(f['estimand'], 14, 4)} {'-' if exact is None else _num(exact, 12, 4):>12}")
+                    f"{_num(f['estimand'], 14, 4)} {'-' if exact is None else _num(exact, 12, 4):>12}"
+                    + (f" {_num(f['device'], 15, 4)}" if device else ""))
     note = (f"tau(n = {n:g}) against the mean E_B of the late points, late excursions counted beyond 2 standard "
             "errors; late W / E_B over the last fifth of the times; intervals from the same bootstrap resamples "
             "as the curves (" + ", ".join(sorted({f.get("interval", "BCa") for f in figures.values()})) + "); "
             "'exact, same t' = the same rule on the exact curve at the run's times (what the measurement "
-            "estimates); 'exact model' = dense curve / steady state (tau against E_B(inf))")
+            "estimates); 'exact model' = dense curve / steady state (tau against E_B(inf))"
+            + ("; 'device, same t' = the same rule on the noise-exact device reference (same noise model as the "
+               "emulated points: an estimator check)" if device else ""))
     return "\n".join([note, head, "-" * len(head), *body])
 
 
