@@ -20,14 +20,12 @@ import xarray as xr
 from qbhw.experiment_file import parse
 from qbhw.sweep import dataset, engine
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from specs import TLS_PAIR  # noqa: E402
+
 GAMMAS = np.round(np.geomspace(0.1, 10.0, 40), 6).tolist()
-SPEC = f"""
-[model]
-kind = "tls_pair"
-g = 1.0
-F = 0.5
-gamma_c = 1.0
-[times]
+SPEC = TLS_PAIR + f"""[times]
 stop = 10.0
 num = 11
 [run]

@@ -26,14 +26,13 @@ import numpy as np
 
 from qbhw.experiment_file import parse
 from qbhw.sweep import dataset, engine
+import sys
 
-BASE = """
-[model]
-kind = "tls_pair"
-g = 1.0
-F = 0.5
-gamma_c = 1.0
-[times]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from specs import TLS_PAIR  # noqa: E402
+
+BASE = TLS_PAIR + """[times]
 stop = 10.0
 num = {num}
 [run]

@@ -9,19 +9,14 @@ import sys
 
 import numpy as np
 import pytest
+from specs import TLS_PAIR
 
 import qbhw as package
 from qbhw import cli
 from qbhw.errors import InputError
 from qbhw.experiment_file import parse
 
-GOOD = """
-[model]
-kind = "tls_pair"
-g = 1.0
-F = 0.5
-gamma_c = 1.0
-[times]
+GOOD = TLS_PAIR + """[times]
 stop = 4.0
 num = 5
 [run]
@@ -31,13 +26,7 @@ seed = 7
 
 
 # a small device run: 2 times x 3 bases x 4 realizations, a job manifest, a few seconds
-NOISY = """
-[model]
-kind = "tls_pair"
-g = 1.0
-F = 0.5
-gamma_c = 1.0
-[times]
+NOISY = TLS_PAIR + """[times]
 values = [0.0, 1.0]
 [run]
 target = "aer-noisy"

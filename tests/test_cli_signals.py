@@ -17,14 +17,9 @@ import sys
 import time
 
 import pytest
+from specs import TLS_PAIR
 
-EXPERIMENT = """
-[model]
-kind = "tls_pair"
-g = 1.0
-F = 0.5
-gamma_c = 1.0
-[times]
+EXPERIMENT = TLS_PAIR + """[times]
 stop = 3.0
 num = 4
 [run]

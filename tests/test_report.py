@@ -8,6 +8,7 @@ import json
 import matplotlib.axes
 import numpy as np
 import pytest
+from specs import TLS_PAIR
 
 from qbhw import report
 
@@ -159,13 +160,7 @@ def test_results_json_carries_the_schema_version_and_newer_ones_are_refused(tmp_
         report.load_results(tmp_path)
 
 
-SWEEP_SPEC = """
-[model]
-kind = "tls_pair"
-g = 1.0
-F = 0.5
-gamma_c = 1.0
-[times]
+SWEEP_SPEC = TLS_PAIR + """[times]
 stop = 6.2
 num = 5
 [run]

@@ -8,14 +8,9 @@ import sys
 import numpy as np
 import pytest
 import xarray as xr
+from specs import TLS_PAIR
 
-GRID = """
-[model]
-kind = "tls_pair"
-g = 1.0
-F = 0.5
-gamma_c = 1.0
-[times]
+GRID = TLS_PAIR + """[times]
 stop = 4.0
 num = 5
 [run]
@@ -26,13 +21,7 @@ gamma_c = [0.5, 2.0]
 F = [0.25, 0.5, 1.0]
 """
 
-BACKENDS = """
-[model]
-kind = "tls_pair"
-g = 1.0
-F = 0.5
-gamma_c = 1.0
-[times]
+BACKENDS = TLS_PAIR + """[times]
 values = [0.0, 1.0]
 [run]
 target = "aer-noisy"

@@ -13,17 +13,12 @@ import os
 import numpy as np
 import pytest
 import xarray as xr
+from specs import TLS_PAIR
 
 from qbhw.experiment_file import parse
 from qbhw.sweep import dataset, engine
 
-SWEEP = """
-[model]
-kind = "tls_pair"
-g = 1.0
-F = 0.5
-gamma_c = 1.0
-[times]
+SWEEP = TLS_PAIR + """[times]
 stop = 4.0
 num = 5
 [run]

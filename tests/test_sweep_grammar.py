@@ -2,17 +2,12 @@
 specs and seeds, and one-line errors naming the key.  Nothing runs here."""
 
 import pytest
+from specs import TLS_PAIR
 
 from qbhw.experiment_file import SpecError, parse
 from qbhw.sweep.grid import point_seed
 
-BASE = """
-[model]
-kind = "tls_pair"
-g = 1.0
-F = 0.5
-gamma_c = 1.0
-[times]
+BASE = TLS_PAIR + """[times]
 stop = 4.0
 num = 5
 [run]

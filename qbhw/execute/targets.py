@@ -234,7 +234,8 @@ def shots_per_pub(program, shots: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _shots_metadata(program, shots: int, per_pub: tuple[int, ...]) -> dict:
+def shots_metadata(program, shots: int, per_pub: tuple[int, ...]) -> dict:
+    """The run metadata about shots every executor (and the pulse target) reports alike."""
     return {"shots": int(shots), "shots_per_realization": max(1, math.ceil(int(shots) / program.realizations)),
             "shots_per_pub": list(per_pub), "realizations": program.realizations}
 
@@ -286,7 +287,7 @@ def run(program, *, target: str = "aer-ideal", shots: int = 4000, seed: int | No
             if progress:
                 progress(idx[-1] + 1, len(program.pubs))
         return ExecutionResult(counts, {"target": target, "backend": "aer_simulator", "seed": seed,
-                                        **_shots_metadata(program, shots, per)})
+                                        **shots_metadata(program, shots, per)})
     dev = device(target, backend, fractional=fractional)
     return run_on_device(program, dev, shots=shots, seed=seed, qubits=qubits, directory=directory,
                          options=options, dry_run=dry_run, confirm=confirm, chunk_size=chunk_size, progress=progress)
@@ -370,7 +371,7 @@ def run_prepared(program, prepared: Prepared, *, shots: int, seed: int | None, d
     isa = tuple(replace(pub, shots=n) for pub, n in zip(prepared.isa, per, strict=True))
     meta = {"target": dev.target, "backend": dev.name, "calibration_date": dev.snapshot.date,
             "processor_family": dev.snapshot.processor_family, "qubits": list(prepared.qubits),
-            "qubit_reason": prepared.reason, "seed": seed, **_shots_metadata(program, shots, per)}
+            "qubit_reason": prepared.reason, "seed": seed, **shots_metadata(program, shots, per)}
     # default_shots serves no PUB (each carries its own); the total is what one row would get
     runtime_options = build_options(shots=shots, seed=seed, **dict(options or {})) if dev.backend is not None else {}
     if dev.target == "ibm":

@@ -75,7 +75,7 @@ def run_pulse(program, *, shots: int, seed: int | None = None, backend=None, qub
     levels: transmon levels kept (3: leakage, read as ``leaked_as``)."""
     from ..calibration import CalibrationSnapshot, find
     from ..execute.result import ExecutionResult
-    from ..execute.targets import _shots_metadata, shots_per_pub
+    from ..execute.targets import shots_metadata, shots_per_pub
 
     method = PULSE_DEPHASING.get(program.dephasing)
     if method is None:
@@ -109,7 +109,7 @@ def run_pulse(program, *, shots: int, seed: int | None = None, backend=None, qub
             else f"qiskit-dynamics pulse simulation of {snapshot.backend_name}",
             "calibration_date": None if snapshot is None else snapshot.date,
             "qubits": None if placed is None else list(placed), "qubit_reason": reason, "seed": seed,
-            **_shots_metadata(program, shots, per), "realizations": m,
+            **shots_metadata(program, shots, per), "realizations": m,
             "leakage": states.leakage.tolist(), "leaked_read_as": leaked_as,
             "readout_assignment": assignment.tolist(),
             "pulse": {k: v for k, v in pulses.parameters.items()} | {"operators": list(pulses.labels),
