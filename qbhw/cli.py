@@ -287,11 +287,17 @@ def _dry_run(spec, backend) -> int:
     from .results import dry_run_spec
 
     try:
-        meta = dry_run_spec(spec, backend=backend)
+        checked = dry_run_spec(spec, backend=backend)
     except RuntimeError as err:
         return _fail(_exit_code(err), _message(err))
-    print(f"dry run accepted by {meta['backend']}: qubits {meta['qubits']}, estimated "
-          f"{meta.get('estimated_qpu_seconds', float('nan')):.0f} QPU seconds; nothing was run")
+    for c in checked:
+        where = f"{c['point']}: " if c["point"] else ""
+        cost = c.get("estimated_qpu_seconds")
+        device = (f" on {c['backend']}, qubits {c['qubits']}, estimated {cost:.0f} QPU seconds"
+                  if c.get("backend") else "")
+        print(f"dry run {where}{c['circuits']} circuits on {c['qubits_needed']} qubits valid ({c['dry_run']})"
+              f"{device}")
+    print("nothing was run")
     return EXIT_OK
 
 
@@ -411,7 +417,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="output folder (default: results/<timestamp>-<name>)")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.add_argument("--yes", action="store_true", help="spend the estimated QPU time without asking")
-    run.add_argument("--dry-run", action="store_true", help="validate on the IBM device without running (writes nothing)")
+    run.add_argument("--dry-run", action="store_true", help="validate every circuit without running (IBM: the runtime dry run; other device targets: a local check against the device Target; writes nothing)")
     run.add_argument("--scheduler", help=SCHEDULER_HELP)
     run.set_defaults(func=_cmd_run)
     res = sub.add_parser("resume", help="continue an interrupted run folder")

@@ -130,6 +130,7 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
         "device_reference": None,
         "decoherence_reference": None,
         "resources": m.get("resources"),
+        "estimated_qpu_seconds": m.get("estimated_qpu_seconds"),  # on the named IBM device (device targets)
         "gate_sets": m.get("gate_sets"),
         "warnings": m.get("warnings", []),
     }
@@ -215,13 +216,27 @@ def compile_spec(spec: ExperimentSpec):
         raise file_key_error(err) from None
 
 
-def dry_run_spec(spec: ExperimentSpec, *, backend=None) -> dict:
-    """Compile ``spec`` and validate it on its IBM device with the runtime's dry-run mode
-    (nothing runs, nothing is charged); returns the run metadata with the QPU-time estimate."""
-    if spec.target != "ibm":
-        raise ValueError(f"run.target: --dry-run validates against an IBM device; {spec.target!r} runs locally")
-    program = compile_spec(spec)
-    result = execute.run(program, target="ibm", backend=spec.backend if backend is None else backend,
-                         shots=spec.shots, qubits=spec.qubits, options=dict(spec.runtime_options) or None,
-                         dry_run=True, fractional=spec.fractional)
-    return dict(result.metadata)
+def dry_run_spec(spec: ExperimentSpec, *, backend=None) -> list[dict]:
+    """Validate ``spec`` without running or writing anything: one dict per run (each point of
+    a sweep, ``"point"`` its label) with what was checked (``dry_run``), circuits, qubits and
+    the estimated QPU seconds on the named device.  "ibm": the runtime's dry-run mode (nothing
+    is charged); "aer-noisy"/"fake-local": every ISA circuit checked locally against the
+    device's Target (:func:`qbhw.execute.targets.isa_problems`); "aer-ideal"/"pulse": there is
+    no device, so only compilation is checked; "reference" runs no circuits (InputError).  Errors as InputError/RuntimeError as a run's."""
+    runs = [("", spec)] if spec.sweep is None else [(p.label, s) for p, s in spec.sweep_points()]
+    out = []
+    for label, s in runs:
+        if s.target == "reference":
+            raise InputError("run.target", "target 'reference' runs no circuits: there is nothing to validate")
+        program = compile_spec(s)
+        base = {"point": label, "target": s.target, "circuits": len(program.pubs),
+                "qubits_needed": program.pubs[0][0].num_qubits}
+        if s.target in ("aer-ideal", execute.PULSE_TARGET):
+            out.append({**base, "dry_run": "compiled only (no device to validate against)", "backend": None,
+                        "qubits": None, "estimated_qpu_seconds": None})
+            continue
+        result = execute.run(program, target=s.target, backend=s.backend if backend is None else backend,
+                             shots=s.shots, qubits=s.qubits, options=dict(s.runtime_options) or None,
+                             dry_run=True, fractional=s.fractional)
+        out.append({**base, **result.metadata})
+    return out

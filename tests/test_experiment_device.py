@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -183,11 +184,32 @@ def test_bad_backends_and_accounts_are_one_line_errors_leaving_nothing(tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.toml"]
 
 
-def test_dry_run_is_for_ibm_devices_only(tmp_path):
+def test_dry_run_checks_every_circuit_locally_and_writes_nothing(tmp_path):
     (tmp_path / "e.toml").write_text(SPEC)
     r = qbhw("run", "e.toml", "--dry-run", cwd=tmp_path)
-    assert r.returncode == 2 and "--dry-run validates against an IBM device" in r.stderr
+    assert r.returncode == 0, r.stderr
+    assert "local check of the ISA circuits against the Target" in r.stdout and "QPU seconds" in r.stdout
+    assert "nothing was run" in r.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.toml"]
+
+
+def test_isa_check_names_an_instruction_the_device_lacks():
+    """The local dry run is not vacuous: a CZ between two uncoupled qubits of the Fez target is
+    refused, while the placed program passes."""
+    from qbhw.execute import device, prepare
+    from qbhw.execute.targets import isa_problems
+
+    program = compile_program(MODEL, [0.0, 1.0], realizations=2, seed=1)
+    prepared = prepare(program, device("aer-noisy", FEZ))
+    assert isa_problems(prepared) == []
+    pub = prepared.isa[-1]
+    coupled = {tuple(g.qubits) for g in FEZ.gates if len(g.qubits) == 2}
+    a, b = 0, next(q for q in range(FEZ.num_qubits) if q != 0 and (0, q) not in coupled and (q, 0) not in coupled)
+    bad = pub.full_circuit.copy()
+    bad.cz(a, b)
+    broken = replace(prepared, isa=(*prepared.isa[:-1], replace(pub, full_circuit=bad)))
+    problems = isa_problems(broken)
+    assert len(problems) == 1 and f"cz on qubits [{a}, {b}]" in problems[0]
 
 
 def test_readout_mitigation_from_the_snapshot_and_from_circuits_in_the_same_batch():

@@ -306,15 +306,59 @@ class Prepared:
     @cached_property
     def durations(self) -> tuple[float, ...]:
         """Estimated duration in seconds of every PUB (longest path, device durations)."""
-        from ..calibration import full_target
-
-        target = self.device.backend.target if self.device.backend is not None else full_target(self.device.snapshot)
+        target = device_target(self.device)
         return tuple(float((p.full_circuit.assign_parameters(p.values[0]) if p.parameters else p.full_circuit)
                            .estimate_duration(target, unit="s")) for p in self.isa)
 
     def duration(self, index: int = -1) -> float:
         """Estimated duration in seconds of PUB ``index``."""
         return self.durations[index]
+
+
+def device_target(dev: Device):
+    """The transpiler Target of ``dev``: the runtime backend's (fake or IBM), else the whole
+    device of its calibration snapshot (aer-noisy)."""
+    from ..calibration import full_target
+
+    return dev.backend.target if dev.backend is not None else full_target(dev.snapshot)
+
+
+def isa_problems(prepared: Prepared) -> list[str]:
+    """What the device would refuse in ``prepared``'s device-wide ISA circuits, checked locally
+    against :func:`device_target` (the runtime's dry run does this server-side for "ibm"): an
+    instruction the Target lacks on those qubits, a circuit wider than the device, a parameter
+    left unbound by the PUB's values.  Empty when every circuit is valid."""
+    target = device_target(prepared.device)
+    problems = []
+    for i, pub in enumerate(prepared.isa):
+        qc = pub.full_circuit
+        if qc.num_qubits > target.num_qubits:
+            problems.append(f"PUB {i}: {qc.num_qubits} qubits on a {target.num_qubits}-qubit device")
+        bound = {getattr(p, "name", p) for p in pub.parameters}
+        if {p.name for p in qc.parameters} != bound or pub.values.shape[1] != len(pub.parameters):
+            problems.append(f"PUB {i}: {qc.num_parameters} circuit parameters, {pub.values.shape[1]} values per row")
+        for inst in qc.data:
+            name = inst.operation.name
+            if name == "barrier":
+                continue
+            qargs = tuple(qc.find_bit(q).index for q in inst.qubits)
+            if not target.instruction_supported(name, qargs):
+                problems.append(f"PUB {i}: {name} on qubits {list(qargs)} is not in {prepared.device.name}'s target")
+                break
+    return problems
+
+
+def qpu_seconds(prepared: Prepared, isa, shots: int, *, rep_delay: float | None = None, chunk_size: int = 21) -> float:
+    """Estimated QPU seconds of the ``isa`` PUBs (their own shots) on ``prepared``'s device in
+    jobs of ``chunk_size`` PUBs (:func:`qbhw.execute.runtime.estimate_qpu_seconds`; the rep delay
+    defaults to the snapshot's, else 250 us): what the same program would cost on the IBM device,
+    whatever target runs it."""
+    from .runtime import estimate_qpu_seconds
+
+    dev = prepared.device
+    rep = (dev.snapshot.default_rep_delay or 250e-6) if rep_delay is None else rep_delay
+    return float(estimate_qpu_seconds(isa, device_target(dev), shots=shots, rep_delay=rep,
+                                      jobs=math.ceil(len(isa) / chunk_size)))
 
 
 OPTIMIZATION_LEVEL = 2  # preset pass manager level for programs placed on devices
@@ -364,7 +408,7 @@ def run_prepared(program, prepared: Prepared, *, shots: int, seed: int | None, d
     """Execute a :class:`Prepared` program (see :func:`run` for the options): every PUB with
     its :func:`shots_per_pub`, which the manifest records."""
     from . import executors
-    from .runtime import build_options, estimate_qpu_seconds
+    from .runtime import build_options
 
     dev = prepared.device
     per = shots_per_pub(program, shots)
@@ -374,22 +418,26 @@ def run_prepared(program, prepared: Prepared, *, shots: int, seed: int | None, d
             "qubit_reason": prepared.reason, "seed": seed, **shots_metadata(program, shots, per)}
     # default_shots serves no PUB (each carries its own); the total is what one row would get
     runtime_options = build_options(shots=shots, seed=seed, **dict(options or {})) if dev.backend is not None else {}
+    cost = qpu_seconds(prepared, isa, shots, chunk_size=chunk_size,
+                       rep_delay=runtime_options.get("execution", {}).get("rep_delay"))
+    meta["estimated_qpu_seconds"] = cost  # on the IBM device, whatever target runs it
     if dev.target == "ibm":
-        jobs = math.ceil(len(isa) / chunk_size)
-        rep = runtime_options.get("execution", {}).get("rep_delay", dev.snapshot.default_rep_delay or 250e-6)
-        cost = estimate_qpu_seconds(isa, dev.backend.target, shots=shots, rep_delay=rep, jobs=jobs)
-        meta["estimated_qpu_seconds"] = cost
         total = sum(n * pub.values.shape[0] for n, pub in zip(per, isa))
-        print(f"qbhw: estimated QPU time on {dev.name}: {cost:.0f} s ({len(isa)} PUBs, {total} shots in all, {jobs} jobs)")
+        print(f"qbhw: estimated QPU time on {dev.name}: {cost:.0f} s ({len(isa)} PUBs, {total} shots in all, "
+              f"{math.ceil(len(isa) / chunk_size)} jobs)")
         if cost > CONFIRM_QPU_SECONDS and not confirm and not dry_run:
             raise CostError(f"estimated {cost:.0f} QPU seconds on {dev.name} exceeds {CONFIRM_QPU_SECONDS:.0f} s; "
                             "rerun with --yes (confirm=True) to spend it, or --dry-run to validate only")
-        if dry_run:
+    if dry_run:  # IBM: the runtime validates server-side; elsewhere the ISA circuits against the Target
+        meta["dry_run"] = "runtime" if dev.target == "ibm" else "local check of the ISA circuits against the Target"
+        if dev.target == "ibm":
             from .runtime import submit
 
             submit(isa, dev.backend, runtime_options, dry_run=True)
-            meta["dry_run"] = True
-            return ExecutionResult([], meta)
+        elif problems := isa_problems(prepared):
+            raise InputError("run.target", f"{len(problems)} problem(s) against {dev.name}'s target: "
+                                           + "; ".join(problems[:5]))
+        return ExecutionResult([], meta)
     batch = executors.open_batch(dev)
     executor = executors.executor_for(dev, isa, shots, runtime_options, batch)
     try:
