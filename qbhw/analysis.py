@@ -38,6 +38,8 @@ from . import execute
 from .compile import Program
 from .compile.encoding import battery_energy_max
 from .metrics import FIGURES, curve_figures, energy, ergotropy, passive_energy
+from .metrics.balance import energy_balance, flow_operators
+from .models.operators import embed_block, partial_trace
 from .tomography import (assignment_from_counts, interval, linear_inversion, mitigate_counts, project_physical_with_energy,
                          realization_weights, resample_rows)
 
@@ -83,21 +85,46 @@ def battery_ergotropy(program: Program, states) -> np.ndarray:
     return out.reshape(states.shape[:-2]) if states.ndim > 2 else float(out[0])
 
 
+def battery_view(program: Program):
+    """(H_B on the measured qubits, states of the measured qubits -> battery states): the
+    identity when only the battery is measured; with tomography "battery+charger" the battery
+    Hamiltonian lifted to the joint space and the partial trace over the other measured qubits."""
+    measured = tuple(program.info[0].measured_qubits)
+    battery = tuple(program.model.battery)
+    hb = np.asarray(program.model.h_battery)
+    if measured == battery:
+        return hb, lambda states: states
+    dims = (2,) * len(measured)
+    positions = [measured.index(b) for b in battery]
+    return embed_block(hb, positions, dims), lambda states: partial_trace(np.asarray(states), positions, dims)
+
+
 def analyse(program: Program, counts, *, bootstrap: int, rng: np.random.Generator, assignments=None) -> dict:
     """{field: array over times} for FIELDS (module doc) from counts per PUB; ``e_boot``,
     ``w_boot`` (times, bootstrap) are the resampled E_B and ergotropy (for functions of the whole
-    curve, :func:`figures_of_merit`), ``realizations`` the count per time."""
+    curve, :func:`figures_of_merit`), ``realizations`` the count per time.  With the charger
+    measured too (:func:`battery_view`) the joint state is fitted and projected (its battery
+    energy clipped) and E_B, ergotropy and ``states`` are the battery's reduced ones; the joint
+    linear-inversion states and their resamples are kept (``joint_linear``,
+    ``joint_linear_boot``) for :func:`energy_balance_estimates`."""
+    h_measured, to_battery = battery_view(program)
     hb = np.asarray(program.model.h_battery)
     e_max = battery_energy_max(program.model)  # physical levels only, not an encoding's unused codes
-    cols = {k: [] for k in FIELDS}
+    joint = h_measured.shape != hb.shape
+    cols = {k: [] for k in FIELDS + (("joint_linear", "joint_linear_boot") if joint else ())}
     for data in per_time(program, counts):
-        linear, point = estimates({b: c.sum(axis=0) for b, c in data.items()}, hb, assignments, e_max)
+        linear, point = estimates({b: c.sum(axis=0) for b, c in data.items()}, h_measured, assignments, e_max)
         m = next(iter(data.values())).shape[0]
         weights = realization_weights(m, bootstrap, rng) if m > 1 else None  # shared by all bases
         boot_linear, boot = estimates({b: resample_rows(c, weights, bootstrap, rng) for b, c in data.items()},
-                                      hb, assignments, e_max)
-        jack_linear, jack = (estimates({b: c.sum(axis=0) - c for b, c in data.items()}, hb, assignments, e_max)
-                             if m > 2 else (None, None))  # leave one realization out
+                                      h_measured, assignments, e_max)
+        jack_linear, jack = (estimates({b: c.sum(axis=0) - c for b, c in data.items()}, h_measured, assignments,
+                                       e_max) if m > 2 else (None, None))  # leave one realization out
+        if joint:
+            cols["joint_linear"].append(linear)
+            cols["joint_linear_boot"].append(boot_linear)
+            linear, point, boot_linear, boot = map(to_battery, (linear, point, boot_linear, boot))
+            jack_linear, jack = (None, None) if jack is None else map(to_battery, (jack_linear, jack))
         e_linear, e_linear_boot = energy(linear, hb), energy(boot_linear, hb)
         e_linear_ci = interval(e_linear_boot, e_linear, realizations=m, confidence=CONFIDENCE,
                                jackknife=None if jack is None else energy(jack_linear, hb))
@@ -123,6 +150,49 @@ def analyse(program: Program, counts, *, bootstrap: int, rng: np.random.Generato
     return {k: np.array(v) for k, v in cols.items()}
 
 
+def balance_operators(program: Program):
+    """(H_C, H_B, flow operators) on the full model space for :mod:`qbhw.metrics.balance`, or
+    None when the measured qubits are not the whole model with a charger (tomography
+    "battery+charger" on a model of chargers and batteries only) or the circuits run in the lab
+    frame of a drive (no time-independent generator)."""
+    model = program.model
+    if tuple(program.info[0].measured_qubits) != tuple(range(len(model.subsystems))) or not model.charger:
+        return None
+    h = model.rotating_frame()
+    if h is None and model.drives:
+        return None
+    h = np.asarray(model.h0) if h is None else h
+    hc, hb = (embed_block(np.asarray(op), idx, model.dims) for op, idx in ((model.h_charger, model.charger),
+                                                                          (model.h_battery, model.battery)))
+    return hc, hb, flow_operators(h, np.asarray(model.h0), hc + hb, [(j.operator, j.rate) for j in model.jumps])
+
+
+def energy_balance_estimates(program: Program, a: dict, exact_states=None) -> dict | None:
+    """The charger-battery energy balance (:func:`qbhw.metrics.balance.energy_balance`) of the
+    measured joint states: {quantity: {"value", "stderr", "ci95", "estimand"}} per time, each
+    from the LINEAR joint estimates (every term is linear in the state, so unbiased) and their
+    bootstrap resamples (the same as E_B's), BCa intervals; ``estimand``: the same trapezoid on
+    ``exact_states`` (full space, at the run's times), whose residual is the grid's O(dt^2) error,
+    not zero.  None when :func:`balance_operators` is (or the charger was not measured)."""
+    ops = balance_operators(program) if "joint_linear" in a else None
+    if ops is None or program.times[0] != 0:
+        return None
+    hc, hb, flows = ops
+    times = program.times
+    point = energy_balance(times, a["joint_linear"], hc, hb, flows)
+    boots = energy_balance(times, np.moveaxis(np.asarray(a["joint_linear_boot"]), 1, 0), hc, hb, flows)
+    exact = None if exact_states is None else energy_balance(times, exact_states, hc, hb, flows)
+    m = a["realizations"]
+    out = {}
+    for name, value in point.items():
+        samples = boots[name]
+        ci = np.array([interval(samples[:, i], value[i], realizations=int(m[i]), confidence=CONFIDENCE)
+                       if np.ptp(samples[:, i]) > 0 else [value[i], value[i]] for i in range(times.size)])
+        out[name] = {"value": value, "stderr": samples.std(axis=0, ddof=1), "ci95": ci,
+                     "estimand": None if exact is None else exact[name]}
+    return out
+
+
 #: figures whose interval is value +- t_{m-1} * bootstrap error (their BCa bias correction points the
 #: wrong way: a fitted maximum is not biased like the bootstrap of a maximum suggests; measured on
 #: the TLS pair, 150 runs of 20 realizations: BCa 0.89 / 0.91, Student-t 0.947 / 0.947 coverage)
@@ -131,42 +201,74 @@ SYMMETRIC_FIGURES = ("max_average_power", "max_average_power_time")
 
 def figures_of_merit(times, a: dict, exact_energy, exact_ergotropy, *, n: float = 1.0,
                      late: int | None = None) -> dict[str, dict]:
-    """{name: {"value", "stderr", "ci95", "estimand"}} of :data:`qbhw.metrics.FIGURES` from the
+    """{name: {"value", "stderr", "ci95", "interval", "estimand", "resamples"}} of
+    :data:`qbhw.metrics.FIGURES` from the
     output ``a`` of :func:`analyse`: the figure of the measured curve, its spread and interval
     over the SAME bootstrap resamples as E_B and ergotropy (resample b of every time point taken
     together; the time points are independent data), and ``estimand``, the same figure of the
     exact curve at the same times (what the measurement estimates; the dense exact value can
     differ by the time grid's interpolation).  E_inf of the charging time is the late points'
     mean and its significance band the measured E_B's standard errors, for all three
-    (:mod:`qbhw.metrics.merit`)."""
+    (:mod:`qbhw.metrics.merit`).  ``resamples``: the figure of each bootstrap resample, in
+    resample order (what :func:`figure_ratio` pairs between two runs)."""
     f = lambda e, w: curve_figures(times, e, w, n=n, late=late, energy_err=a["e_err"])  # one band for all
     point, estimand = f(a["e"], a["w"]), f(exact_energy, exact_ergotropy)
     boots = [f(e, w) for e, w in zip(np.asarray(a["e_boot"]).T, np.asarray(a["w_boot"]).T)]
     m = int(np.max(a["realizations"]))
-    bounds = {"charging_time": (0.0, np.inf), "max_average_power": (-np.inf, np.inf),
-              "max_average_power_time": (0.0, float(times[-1])), "late_ergotropy_ratio": (0.0, 1.0)}
     out = {}
     for name in FIGURES:
         samples = np.array([b[name] for b in boots])
-        samples = samples[~np.isnan(samples)]
-        finite = samples[np.isfinite(samples)]
-        value = point[name]
-        stderr = float(finite.std(ddof=1)) if finite.size > 1 else np.nan
-        if name in SYMMETRIC_FIGURES and np.isfinite(value) and np.isfinite(stderr):
-            half = t_dist.ppf((1 + CONFIDENCE) / 2, max(m - 1, 1)) * stderr * (np.sqrt(m / (m - 1)) if m > 1 else 1.0)
-            ci, kind = np.clip([value - half, value + half], *bounds[name]), "Student-t from the bootstrap error"
-        elif np.isfinite(value) and samples.size > 1:
-            # an unsettled resample (tau = inf) counts as later than any time of the run
-            late = 2.0 * float(times[-1])
-            ci = interval(np.where(np.isinf(samples), late, samples), value, realizations=m, confidence=CONFIDENCE,
-                          bounds=bounds[name])
-            ci, kind = np.where(ci > float(times[-1]), np.inf, ci), "BCa"
-        else:  # unsettled (tau = inf) or undefined: the samples' own range
-            ci = (np.quantile(samples, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2], method="inverted_cdf")
-                  if samples.size else [np.nan] * 2)
-            kind = "bootstrap percentiles"
-        out[name] = {"value": value, "stderr": stderr, "ci95": np.asarray(ci, dtype=float), "interval": kind,
-                     "estimand": estimand[name]}
+        out[name] = {**figure_interval(name, point[name], samples, m, float(times[-1])),
+                     "estimand": estimand[name], "resamples": samples}
+    return out
+
+
+def figure_interval(name: str, value: float, samples: np.ndarray, realizations: int, last_time: float) -> dict:
+    """{"value", "stderr", "ci95", "interval"} of figure ``name`` estimated as ``value`` with
+    bootstrap ``samples`` (NaN: undefined in that resample, dropped; inf: a charging time not
+    reached); ``realizations``: the resampled units; ``last_time``: the run's last time (a
+    charging time beyond it is unsettled, its interval end inf)."""
+    bounds = {"charging_time": (0.0, np.inf), "max_average_power": (-np.inf, np.inf),
+              "max_average_power_time": (0.0, last_time), "late_ergotropy_ratio": (0.0, 1.0)}.get(name, (-np.inf, np.inf))
+    m = int(realizations)
+    samples = np.asarray(samples, dtype=float)
+    samples = samples[~np.isnan(samples)]
+    finite = samples[np.isfinite(samples)]
+    stderr = float(finite.std(ddof=1)) if finite.size > 1 else np.nan
+    if name in SYMMETRIC_FIGURES and np.isfinite(value) and np.isfinite(stderr):
+        half = t_dist.ppf((1 + CONFIDENCE) / 2, max(m - 1, 1)) * stderr * (np.sqrt(m / (m - 1)) if m > 1 else 1.0)
+        ci, kind = np.clip([value - half, value + half], *bounds), "Student-t from the bootstrap error"
+    elif np.isfinite(value) and samples.size > 1:
+        # an unsettled resample (tau = inf) counts as later than any time of the run
+        ci = interval(np.where(np.isinf(samples), 2.0 * last_time, samples), value, realizations=m,
+                      confidence=CONFIDENCE, bounds=bounds)
+        ci, kind = (np.where(ci > last_time, np.inf, ci) if name == "charging_time" else ci), "BCa"
+    else:  # unsettled (tau = inf) or undefined: the samples' own range
+        ci = (np.quantile(samples, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2], method="inverted_cdf")
+              if samples.size else [np.nan] * 2)
+        kind = "bootstrap percentiles"
+    return {"value": value, "stderr": stderr, "ci95": np.asarray(ci, dtype=float), "interval": kind}
+
+
+def figure_ratio(num: dict, den: dict, *, name: str, realizations: int, scale: float = 1.0) -> dict:
+    """Ratio num / (scale den) of figure ``name`` of two INDEPENDENT runs (e.g. the collective-
+    advantage Gamma = P_max(collective) / P_max(parallel)), from their results.json
+    ``figures_of_merit[name]`` entries: resample b of one run paired with resample b of the
+    other (independent runs: each pair is a draw of the joint bootstrap distribution), so the
+    interval carries both runs' resampled curves, not a re-fitted point; the interval rule is
+    the single run's (:func:`figure_interval`, over the fewer ``realizations``); ``estimand``
+    and ``exact`` are the same ratio of the exact values where both runs carry them."""
+    as_float = lambda v: np.inf if v is None else float(v)  # results.json writes inf as null
+    a = np.array([as_float(v) for v in num["resamples"]])
+    b = np.array([as_float(v) for v in den["resamples"]])
+    k = min(a.size, b.size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        samples = a[:k] / (scale * b[:k])
+    out = figure_interval(name, as_float(num["value"]) / (scale * as_float(den["value"])), samples, realizations,
+                          np.inf)
+    for key in ("estimand", "exact"):
+        if num.get(key) is not None and den.get(key) is not None:
+            out[key] = float(num[key]) / (scale * float(den[key]))
     return out
 
 

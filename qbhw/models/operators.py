@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import math
+
 import numpy as np
 
 
@@ -92,6 +94,20 @@ def embed_many(ops: dict[int, np.ndarray], dims: Sequence[int]) -> np.ndarray:
     for k in reversed(range(len(dims))):
         out = np.kron(out, ops.get(k, np.eye(dims[k], dtype=complex)))
     return out
+
+
+def embed_block(op: np.ndarray, indices: Sequence[int], dims: Sequence[int]) -> np.ndarray:
+    """Place an operator on the subsystems ``indices`` (acting on them in increasing order, the
+    lowest index the rightmost factor, like a model's ``h_battery``) in the product space ``dims``."""
+    indices = sorted(indices)
+    n, rest = len(dims), [k for k in range(len(dims)) if k not in indices]
+    if op.shape != (math.prod(dims[k] for k in indices),) * 2:
+        raise ValueError(f"op has shape {op.shape}, subsystems {indices} have dimensions {[dims[k] for k in indices]}")
+    full = np.kron(op, np.eye(math.prod(dims[k] for k in rest), dtype=complex))
+    axes = list(reversed(indices)) + list(reversed(rest))  # full's tensor axes, most significant first
+    t = full.reshape(*[dims[k] for k in axes], *[dims[k] for k in axes])
+    perm = [axes.index(k) for k in reversed(range(n))]
+    return t.transpose(*perm, *[n + q for q in perm]).reshape(math.prod(dims), math.prod(dims))
 
 
 def product_state(local_states: Sequence[np.ndarray]) -> np.ndarray:
