@@ -39,9 +39,10 @@
     dynamical_decoupling = "XY4"
     twirling = true
 
-    [pulse]                  # target "pulse" only: transmon levels kept (3 shows leakage) and
+    [pulse]                  # target "pulse" only: transmon levels kept (3 shows leakage),
     levels = 2               # the outcome a leaked level reads as (IBM's discriminator: mostly 1)
-    leaked_as = 1
+    leaked_as = 1            # and the drive crosstalk between neighbouring transmons' lines
+    crosstalk = 0.0          # (amplitude fraction; 0.02 is typical, snapshots publish none)
 
     [sweep]                  # optional: a grid of runs (qbhw.sweep.grid); each key is a model,
     gamma_c = [0.1, 1.41]    # run or compile parameter with its values, several keys form the
@@ -352,7 +353,7 @@ def _pulse(table, target: str) -> dict:
         raise SpecError("pulse: expected a table [pulse]")
     if target != "pulse":
         raise SpecError(f"pulse: the [pulse] table sets the pulse target's device; run.target is {target!r}")
-    _unknown("pulse", table, ["levels", "leaked_as"])
+    _unknown("pulse", table, ["levels", "leaked_as", "crosstalk"])
     out = {}
     if "levels" in table:
         out["levels"] = _number("pulse.levels", table["levels"], integer=True, minimum=2)
@@ -360,6 +361,12 @@ def _pulse(table, target: str) -> dict:
         if table["leaked_as"] not in (0, 1) or isinstance(table["leaked_as"], bool):
             raise SpecError(f"pulse.leaked_as: expected 0 or 1 (the outcome a leaked level reads as), got {table['leaked_as']!r}")
         out["leaked_as"] = int(table["leaked_as"])
+    if "crosstalk" in table:
+        x = _number("pulse.crosstalk", table["crosstalk"], minimum=0)
+        if x >= 1:
+            raise SpecError(f"pulse.crosstalk: expected a nearest-neighbour drive crosstalk amplitude in [0, 1) "
+                            f"(a fraction of the line's own; typical 0.02), got {x!r}")
+        out["crosstalk"] = x
     return out
 
 

@@ -23,9 +23,9 @@ def request(batch=2, d=3, k=2, samples=5):
     rng = np.random.default_rng(0)
     ops = rng.normal(size=(k, d, d)) + 1j * rng.normal(size=(k, d, d))
     return dict(static_hamiltonian=np.diag(np.arange(d, dtype=complex)), operators=ops + ops.conj().transpose(0, 2, 1),
-                envelope_kind="samples", envelopes=rng.normal(size=(batch, k, samples)), dt=0.1,
-                dissipators=np.zeros((0, d, d)), y0=np.eye(d)[0], times=np.linspace(0, 1, 4), rtol=1e-9, atol=1e-11,
-                max_dt=0.1)
+                envelope_kind="samples", envelopes=rng.normal(size=(batch, k, samples)), carriers=np.zeros((k, 2)),
+                dt=0.1, dissipators=np.zeros((0, d, d)), y0=np.eye(d)[0], times=np.linspace(0, 1, 4), method="odeint",
+                rtol=1e-9, atol=1e-11, max_dt=0.1)
 
 
 def stand_in(tmp_path, body: str) -> Path:
@@ -137,3 +137,16 @@ def test_square_rise_envelope():
     s = contract.square_rise(np, t, 2.0, 0.0, 5.0, 1.0)
     assert np.allclose(s, [0, 0, 2 * np.sin(np.pi / 4) ** 2, 2, 2, 2 * np.sin(np.pi / 4) ** 2, 0, 0])
     assert np.allclose(contract.square_rise(np, t, 2.0, 0.0, 5.0, 0.0), [0, 0, 2, 2, 2, 2, 0, 0])
+
+
+def test_carriers_and_exact_steps_are_checked():
+    with pytest.raises(contract.ContractError, match="carriers"):
+        contract.check_request({**request(), "carriers": np.zeros((3, 2))})  # 3 carriers for 2 operators
+    with pytest.raises(contract.ContractError, match="method must be"):
+        contract.check_request({**request(), "method": "rk4"})
+    # one exponential per sample is exact only for piecewise-constant H sampled at the times
+    contract.check_request({**request(), "method": "expm", "times": np.array([0.0, 0.2, 0.5])})
+    for bad in ({"carriers": np.array([[1.0, 0.0], [0.0, 0.0]])}, {"times": np.array([0.0, 0.25])},
+                {"envelope_kind": "analytic", "envelopes": np.zeros((1, 2, 4))}):
+        with pytest.raises(contract.ContractError, match="expm"):
+            contract.check_request({**request(), "method": "expm", **bad})

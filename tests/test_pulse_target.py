@@ -97,3 +97,7 @@ def test_pulse_table_is_refused_for_other_targets():
         parse(text)
     with pytest.raises(SpecError, match="^pulse.leaked_as"):
         parse(text.replace("aer-ideal", "pulse").replace("levels = 3", "leaked_as = 2"))
+    pulse = text.replace("aer-ideal", "pulse")
+    assert dict(parse(pulse.replace("levels = 3", "crosstalk = 0.02")).pulse_options) == {"crosstalk": 0.02}
+    with pytest.raises(SpecError, match=r"^pulse.crosstalk: .*\[0, 1\)"):
+        parse(pulse.replace("levels = 3", "crosstalk = 1.5"))

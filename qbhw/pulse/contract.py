@@ -9,13 +9,21 @@ length.  Every message carries ``version`` (= VERSION); a reader refuses any oth
 Request (units: the model's, hbar = 1; times and 1/energies in the same unit):
     version            int
     static_hamiltonian (D, D) complex   H_0, already in the frame the envelopes are written in
-    operators          (K, D, D) complex Hermitian O_k:  H(t) = H_0 + sum_k s_k(t) O_k
+    operators          (K, D, D) complex Hermitian O_k:  H(t) = H_0 + sum_k s_k(t) O_k,
+                                    s_k(t) = e_k(t) cos(nu_k t + phi_k)
     envelope_kind      "samples" | "analytic"
-    envelopes          "samples":  (B, K, S) float, s_k piecewise constant on [j dt, (j+1) dt)
+    envelopes          e_k: "samples":  (B, K, S) float, e_k piecewise constant on [j dt, (j+1) dt)
                                    (qiskit-dynamics ``DiscreteSignal``; zero after S dt)
                        "analytic": (B, K, 4) float, per k (amplitude, start, stop, rise) of
                                    :func:`square_rise` (flat top, cos^2 ramps of length rise)
+    carriers           (K, 2) float, per k (nu_k angular frequency, phi_k phase in rad), the same
+                                    for every row; (0, 0): no carrier (a detuned tone, e.g. drive
+                                    crosstalk seen in another transmon's frame, has nu_k != 0)
     dt                 float        sample width of "samples" envelopes
+    method             "odeint" | "expm": JAX odeint (Dormand-Prince, adaptive) with rtol, atol
+                                    and max_dt; or one matrix exponential per sample, exact for
+                                    piecewise-constant H ("samples" only, carriers of frequency
+                                    0, every time a multiple of dt; rtol, atol, max_dt unused)
     dissipators        (J, D, D) complex  sqrt(rate_j) L_j: drho/dt += L rho L^dag - {L^dag L, rho}/2
     y0                 (D,) ket (only when J = 0) or (D, D) density matrix
     times              (T,) float, increasing, times[0] >= 0: the state is returned at each
@@ -38,11 +46,12 @@ import struct
 
 import numpy as np
 
-VERSION = 1
+VERSION = 2  # 2: carriers, method
 ENVELOPE_KINDS = ("samples", "analytic")
+METHODS = ("odeint", "expm")
 _HEADER = struct.Struct("<Q")
-REQUEST_FIELDS = ("static_hamiltonian", "operators", "envelope_kind", "envelopes", "dt", "dissipators", "y0",
-                  "times", "rtol", "atol", "max_dt")
+REQUEST_FIELDS = ("static_hamiltonian", "operators", "envelope_kind", "envelopes", "carriers", "dt", "dissipators",
+                  "y0", "times", "method", "rtol", "atol", "max_dt")
 
 
 class ContractError(ValueError):
@@ -76,6 +85,9 @@ def check_request(fields: dict) -> dict:
         raise ContractError(f"envelope_kind must be one of {ENVELOPE_KINDS}, got {kind!r}")
     if env.ndim != 3 or env.shape[1] != ops.shape[0] or (kind == "analytic" and env.shape[2] != 4):
         raise ContractError(f"envelopes {env.shape} must be (B, K={ops.shape[0]}, S) samples or (B, K, 4) parameters")
+    carriers = np.asarray(fields["carriers"], dtype=float)
+    if carriers.shape != (ops.shape[0], 2):
+        raise ContractError(f"carriers {carriers.shape} must be (K={ops.shape[0]}, 2): (angular frequency, phase) per operator")
     diss = np.asarray(fields["dissipators"], dtype=complex).reshape(-1, d, d)
     y0 = np.asarray(fields["y0"], dtype=complex)
     if y0.shape not in ((d,), (d, d)) or (y0.ndim == 1 and diss.shape[0]):
@@ -86,8 +98,15 @@ def check_request(fields: dict) -> dict:
     scalars = {k: float(fields[k]) for k in ("dt", "rtol", "atol", "max_dt")}
     if min(scalars.values()) <= 0:
         raise ContractError(f"dt, rtol, atol and max_dt must be > 0, got {scalars}")
-    return dict(static_hamiltonian=h0, operators=ops, envelope_kind=kind, envelopes=env, dissipators=diss, y0=y0,
-                times=times, **scalars)
+    method = str(fields["method"])
+    if method not in METHODS:
+        raise ContractError(f"method must be one of {METHODS}, got {method!r}")
+    steps = times / scalars["dt"]
+    if method == "expm" and (kind != "samples" or np.any(carriers[:, 0]) or np.any(np.abs(steps - np.round(steps)) > 1e-9)):
+        raise ContractError("method 'expm' is exact only for sampled envelopes without carrier frequencies at times "
+                            "that are multiples of dt")
+    return dict(static_hamiltonian=h0, operators=ops, envelope_kind=kind, envelopes=env, carriers=carriers,
+                dissipators=diss, y0=y0, times=times, method=method, **scalars)
 
 
 def encode(fields: dict) -> bytes:

@@ -15,6 +15,19 @@ differ on a device (Eagle's fixed couplings, ~2 MHz, join detuned qubits).  It i
 the effective coupling of a tunable coupler (or a parametric drive at the detuning): a static
 g_ij in the doubly rotating frame; the coupler's own levels and its residual ZZ are left out.
 
+Drive crosstalk: transmon i also sees the signal s_j(t) of drive line j (the line of
+transmon j, carrier at f_j) with the complex amplitude C_ij (``DeviceModel.crosstalk``; C_jj = 1,
+the identity means none), so its drive term is
+
+    sum_j Re/Im[C_ij e^{i (omega_j - omega_i) t} s_j(t)] on (a_i + a_i^dag) / i (a_i - a_i^dag),
+
+s_j = s_I + i s_Q the line's complex envelope: in transmon i's frame the crosstalk tone is
+detuned by f_j - f_i (equal frequencies: resonant).  Snapshots publish no crosstalk; the typical
+value :data:`TYPICAL` ["crosstalk"] = 0.02 (2 % in amplitude, between nearest neighbours, i.e.
+transmons joined by a coupling) is a documented typical value of the 1-5 % range of
+fixed-frequency transmon chips, not a measured number of any device; crosstalk is off unless
+asked for (:func:`with_crosstalk`).
+
 Physical scale: the battery models fix ratios only (g : F : gamma_C).  :class:`Scale` maps
 them to device units with one stated number, the exchange coupling in hertz (default
 g = 2 pi x 5 MHz); every rate in 1/s becomes rate / Scale.unit in model units, and model time
@@ -28,15 +41,17 @@ from :data:`TYPICAL`; :attr:`Transmon.sources` says which is which.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..errors import InputError
 from ..models.operators import embed, lowering, number
 
 #: documented typical transmon values (IBM Eagle r3 Hamiltonians: median anharmonicity -0.31 GHz,
 #: f01 4.6-4.9 GHz; ecosystem notes §8), used where the snapshot gives none
-TYPICAL = {"anharmonicity": -0.31e9, "frequency": 4.8e9}
+#: typical nearest-neighbour drive crosstalk amplitude (module doc; no snapshot publishes one)
+TYPICAL = {"anharmonicity": -0.31e9, "frequency": 4.8e9, "crosstalk": 0.02}
 DEFAULT_EXCHANGE_HZ = 5e6
 
 
@@ -81,16 +96,39 @@ class Transmon:
 @dataclass(frozen=True)
 class DeviceModel:
     """``transmons`` with ``levels`` levels each, effective exchange ``couplings`` (i, j, Hz)
-    and the :class:`Scale`.  Subsystem q is transmon q (rightmost tensor factor = 0)."""
+    and the :class:`Scale`.  Subsystem q is transmon q (rightmost tensor factor = 0).
+    ``crosstalk``: the drive-line matrix C (rows of complex amplitudes, C[i][j] = line j seen
+    by transmon i, unit diagonal; () = identity, none) and ``crosstalk_source`` where it came
+    from (module doc)."""
 
     transmons: tuple[Transmon, ...]
     levels: int
     couplings: tuple[tuple[int, int, float], ...]
     scale: Scale
+    crosstalk: tuple[tuple[complex, ...], ...] = ()
+    crosstalk_source: str = "off"
 
     def __post_init__(self):
         if self.levels < 2:
             raise ValueError(f"levels must be >= 2, got {self.levels}")
+        if self.crosstalk:
+            c = np.asarray(self.crosstalk, dtype=complex)
+            n = len(self.transmons)
+            if c.shape != (n, n) or np.any(np.diag(c) != 1):
+                raise ValueError(f"crosstalk must be {n} x {n} with a unit diagonal (C_jj = 1: a line drives its own "
+                                 f"transmon at its own amplitude), got {c.tolist()}")
+
+    def crosstalk_matrix(self) -> np.ndarray:
+        """C (N, N) complex (identity without crosstalk)."""
+        return np.asarray(self.crosstalk, dtype=complex) if self.crosstalk else np.eye(len(self.transmons), dtype=complex)
+
+    def line_crosstalk(self, line: int) -> list[tuple[int, complex, float]]:
+        """(transmon i, C_i,line, detuning omega_line - omega_i in angular model units) of every
+        OTHER transmon that sees drive line ``line``."""
+        c = self.crosstalk_matrix()[:, line]
+        f = self.transmons[line].frequency
+        return [(i, complex(c[i]), self.scale.angular(f - t.frequency))
+                for i, t in enumerate(self.transmons) if i != line and c[i] != 0]
 
     @property
     def dims(self) -> tuple[int, ...]:
@@ -132,11 +170,32 @@ class DeviceModel:
 
     def parameters(self) -> dict:
         """Every parameter in device units with its source (for results)."""
+        c = self.crosstalk_matrix()
         return {"levels": self.levels, "g_hz": self.scale.g_hz, "ns_per_model_time": float(self.scale.nanoseconds(1.0)),
                 "couplings_hz": [list(c) for c in self.couplings],
+                "crosstalk": {"amplitude": np.abs(c).tolist(), "phase_rad": np.angle(c).tolist(),
+                              "source": self.crosstalk_source},
                 "exchange": "resonant effective exchange of a tunable coupler (coupler levels, ZZ not modelled)",
                 "transmons": [{"frequency_hz": t.frequency, "anharmonicity_hz": t.anharmonicity, "t1_s": t.t1,
                                "t2_s": t.t2, "sources": dict(t.sources)} for t in self.transmons]}
+
+
+def with_crosstalk(device: DeviceModel, amplitude: float, source: str | None = None) -> DeviceModel:
+    """``device`` with a uniform nearest-neighbour drive crosstalk: C_ij = C_ji = ``amplitude``
+    (real, >= 0) for every coupled pair (i, j), 0 between uncoupled transmons, C_jj = 1; 0 switches
+    it off.  ``source`` defaults to "given" ("typical" at :data:`TYPICAL` ["crosstalk"])."""
+    if isinstance(amplitude, bool) or not isinstance(amplitude, (int, float)) or not 0 <= amplitude < 1:
+        raise InputError("crosstalk", f"a drive crosstalk amplitude is a number in [0, 1) (a fraction of the line's own "
+                                      f"amplitude; typical {TYPICAL['crosstalk']}), got {amplitude!r}")
+    if amplitude == 0:
+        return replace(device, crosstalk=(), crosstalk_source="off")
+    c = np.eye(len(device.transmons), dtype=complex)
+    for i, j, _ in device.couplings:
+        c[i, j] = c[j, i] = amplitude
+    kind = source or ("typical" if amplitude == TYPICAL["crosstalk"] else "given")
+    return replace(device, crosstalk=tuple(tuple(complex(x) for x in row) for row in c),
+                   crosstalk_source=f"{kind}: uniform nearest-neighbour amplitude {amplitude:g} (no snapshot publishes "
+                                    "drive crosstalk)")
 
 
 def typical_transmon(*, anharmonicity: float = TYPICAL["anharmonicity"], t1=None, t2=None) -> Transmon:

@@ -2,7 +2,7 @@
 batteries, and their simulation.
 
 A :class:`PulseProgram` is data: the device model, the drive-frame Hamiltonian H_0, the
-operators O_k with their envelopes s_k(t) (H = H_0 + sum_k s_k O_k), the Lindblad
+operators O_k with their envelopes and carriers s_k(t) (H = H_0 + sum_k s_k O_k), the Lindblad
 dissipators, the initial state and the times, i.e. exactly a :mod:`.contract` request.
 
 The TLS pair ``tls_pair(g, F, gamma_c)`` at resonance becomes two transmons with the exchange
@@ -23,7 +23,10 @@ at rate gamma_c, one of:
                    keeps more coherence (F/g = 0.5, gamma_c = 1.41, t = 5: W = 0.20 there,
                    0.035-0.039 comoving, 0.147 for the charger kicks);
     "none"         no dephasing.
-Device T1/T2 (if the device's transmons have them) are added as Lindblad terms in every case.
+Device T1/T2 (if the device's transmons have them) are added as Lindblad terms in every case,
+and the device's drive crosstalk (:mod:`.device`): every other transmon i that sees the charger's
+line gets its envelopes times |C_i0| on (a_i + a_i^dag) and i (a_i - a_i^dag), with the carrier
+of the detuning f_0 - f_i and the phase arg C_i0 (:func:`line_crosstalk`).
 
 :func:`simulate` returns, per time, the battery's state in its computational subspace
 (levels 0, 1), the true leakage (population outside {0, 1} of every transmon), and the
@@ -54,8 +57,9 @@ SAMPLED_TOLERANCES = {"rtol": 1e-11, "atol": 1e-13}  # a sampled drive jumps at 
 class PulseProgram:
     """Envelopes + frames + device model + times (module doc).  ``envelopes``: (B, K, S)
     samples of width ``dt`` or (B, K, 4) :func:`contract.square_rise` parameters;
-    ``labels`` names each operator; ``parameters`` records the protocol in model and device
-    units for results."""
+    ``carriers`` (K, 2) (angular frequency, phase) per operator (None: none); ``method`` the
+    contract's ("odeint", or "expm" for exact piecewise-constant steps); ``labels`` names each
+    operator; ``parameters`` records the protocol in model and device units for results."""
 
     device: DeviceModel
     static_hamiltonian: np.ndarray
@@ -72,6 +76,8 @@ class PulseProgram:
     battery: int | tuple[int, ...] = 1
     parameters: dict = field(default_factory=dict)
     tolerances: dict = field(default_factory=lambda: dict(TOLERANCES))
+    carriers: np.ndarray | None = None
+    method: str = "odeint"
 
     @property
     def batteries(self) -> tuple[int, ...]:
@@ -80,10 +86,11 @@ class PulseProgram:
 
     def request(self, **tolerances) -> dict:
         """The :mod:`.contract` request of this program."""
+        carriers = np.zeros((len(self.operators), 2)) if self.carriers is None else self.carriers
         return dict(static_hamiltonian=self.static_hamiltonian, operators=self.operators,
-                    envelope_kind=self.envelope_kind, envelopes=self.envelopes, dt=self.dt,
-                    dissipators=self.dissipators, y0=self.y0, times=self.times, max_dt=self.max_dt,
-                    **{**self.tolerances, **tolerances})
+                    envelope_kind=self.envelope_kind, envelopes=self.envelopes, carriers=carriers, dt=self.dt,
+                    dissipators=self.dissipators, y0=self.y0, times=self.times, method=self.method,
+                    max_dt=self.max_dt, **{**self.tolerances, **tolerances})
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,6 +204,38 @@ def drive_envelope(shape: str, t, amplitude: float, start: float, stop: float, r
     return s, (drag * ds / anharmonicity if drag else np.zeros_like(t))
 
 
+def line_crosstalk(dev: DeviceModel, line: int, operators, labels, envelopes: np.ndarray, sources, *,
+                   analytic: bool) -> tuple[np.ndarray, tuple[str, ...], np.ndarray, np.ndarray]:
+    """(operators, labels, envelopes, carriers) with the crosstalk of drive line ``line`` appended.
+    ``sources``: (k, theta) per envelope k on the line, theta = 0 for its in-phase (a + a^dag)
+    and pi/2 for its quadrature i (a - a^dag) operator.  Transmon i sees envelope k as
+    |C| e_k [cos phi I_i + sin phi Q_i], phi = (omega_line - omega_i) t + arg C + theta, i.e. two
+    operators with carriers (detuning, arg C + theta) and (detuning, arg C + theta - pi/2)
+    (``analytic``: e_k's amplitude column is scaled, else its samples)."""
+    ops, names, rows = list(operators), list(labels), [envelopes[:, k] for k in range(envelopes.shape[1])]
+    carriers = [(0.0, 0.0)] * len(ops)
+    for i, c, detuning in dev.line_crosstalk(line):
+        i_op, q_op = dev.drive_quadratures(i)
+        for k, theta in sources:
+            row = rows[k].copy()
+            if analytic:
+                row[:, 0] *= abs(c)
+            else:
+                row *= abs(c)
+            phase = float(np.angle(c)) + theta
+            ops += [i_op, q_op]
+            names += [f"crosstalk {labels[k]} -> transmon {i} I", f"crosstalk {labels[k]} -> transmon {i} Q"]
+            rows += [row, row]
+            carriers += [(detuning, phase), (detuning, phase - 0.5 * math.pi)]
+    return np.array(ops), tuple(names), np.stack(rows, axis=1), np.array(carriers, dtype=float)
+
+
+def _crosstalk_parameters(dev: DeviceModel, line: int) -> list[dict]:
+    return [{"line": line, "transmon": i, "amplitude": abs(c), "phase_rad": float(np.angle(c)),
+             "detuning_hz": dev.transmons[line].frequency - dev.transmons[i].frequency}
+            for i, c, _ in dev.line_crosstalk(line)]
+
+
 def _charger_program(p: dict, dev: DeviceModel, times, *, rise, shape, drag, sample_dt, dephasing, realizations,
                      kick_interval, kick_duration, seed, batteries) -> PulseProgram:
     """Charger (transmon 0) drive of amplitude F, the device's exchange, charger dephasing
@@ -220,22 +259,27 @@ def _charger_program(p: dict, dev: DeviceModel, times, *, rise, shape, drag, sam
     alpha = abs(dev.scale.angular(dev.transmons[0].anharmonicity))
     params = {"F": p["F"], "g": p["g"], "gamma_c": p["gamma_c"], "rise": rise, "shape": shape, "drag": drag,
               "dephasing": dephasing, "F_over_alpha": p["F"] / alpha if alpha else float("inf"),
-              "rise_ns": float(dev.scale.nanoseconds(rise)), "device": dev.parameters()}
+              "rise_ns": float(dev.scale.nanoseconds(rise)), "crosstalk": _crosstalk_parameters(dev, 0),
+              "device": dev.parameters()}
     stop = t_end + 1.0  # the drive stays on past the last time: only its rise shapes the curve
     battery = batteries[0] if len(batteries) == 1 else batteries
     deterministic = dephasing in ("lindblad", "none") or p["gamma_c"] == 0
     if deterministic and (shape != "cos2" or drag):  # one sampled row: drive I and Q
         t = (np.arange(math.ceil(t_end / sample_dt - 1e-9)) + 0.5) * sample_dt
         s, q = drive_envelope(shape, t, p["F"], 0.0, stop, rise, drag, alpha_c)
-        return PulseProgram(dev, h0, np.array([i_c, q_c]), ("drive I charger", "drive Q charger (DRAG)"), "samples",
-                            np.array([[s, q]]), sample_dt, np.array(dissipators).reshape(-1, d, d),
+        ops, labels, env, carriers = line_crosstalk(dev, 0, [i_c, q_c], ("drive I charger", "drive Q charger (DRAG)"),
+                                                    np.array([[s, q]]), [(0, 0.0), (1, 0.5 * math.pi)], analytic=False)
+        return PulseProgram(dev, h0, ops, labels, "samples", env, sample_dt, np.array(dissipators).reshape(-1, d, d),
                             y0 if not dissipators else np.outer(y0, y0), times, max_dt=sample_dt, battery=battery,
-                            parameters=params | {"sample_dt": sample_dt}, tolerances=dict(SAMPLED_TOLERANCES))
+                            parameters=params | {"sample_dt": sample_dt}, tolerances=dict(SAMPLED_TOLERANCES),
+                            carriers=carriers)
     if deterministic:
-        return PulseProgram(dev, h0, i_c[None], ("drive I charger",), "analytic",
-                            np.array([[[p["F"], 0.0, stop, rise]]]), 1.0, np.array(dissipators).reshape(-1, d, d),
+        ops, labels, env, carriers = line_crosstalk(dev, 0, [i_c], ("drive I charger",),
+                                                    np.array([[[p["F"], 0.0, stop, rise]]]), [(0, 0.0)], analytic=True)
+        return PulseProgram(dev, h0, ops, labels, "analytic", env, 1.0, np.array(dissipators).reshape(-1, d, d),
                             y0 if not dissipators else np.outer(y0, y0), times,
-                            max_dt=max(rise / 4, 0.05) if rise else 0.05, battery=battery, parameters=params)
+                            max_dt=max(rise / 4, 0.05) if rise else 0.05, battery=battery, parameters=params,
+                            carriers=carriers)
     m = int(realizations)
     per, samples = _kick_grid(t_end, kick_interval, kick_duration)
     t = (np.arange(samples) + 0.5) * kick_duration
@@ -248,18 +292,20 @@ def _charger_program(p: dict, dev: DeviceModel, times, *, rise, shape, drag, sam
         kick = np.zeros((m, samples))
         kick[:, per - 1::per] = theta / kick_duration  # the last sample of each interval
         env = np.stack([np.broadcast_to(drive, (m, samples)), kick], axis=1)
-        ops, labels = np.array([i_c, n_c]), ("drive I charger", "detuning charger (Z kick)")
+        ops, labels, sources = np.array([i_c, n_c]), ("drive I charger", "detuning charger (Z kick)"), [(0, 0.0)]
         if drag:
             env = np.concatenate([env, np.broadcast_to(quadrature, (m, 1, samples))], axis=1)
             ops, labels = np.concatenate([ops, q_c[None]]), labels + ("drive Q charger (DRAG)",)
+            sources.append((2, 0.5 * math.pi))
     else:
         phase = np.repeat(np.concatenate([np.zeros((m, 1)), np.cumsum(theta, axis=1)[:, :-1]], axis=1), per, axis=1)
         env = np.stack([drive * np.cos(phase) - quadrature * np.sin(phase),
                         drive * np.sin(phase) + quadrature * np.cos(phase)], axis=1)
-        ops, labels = np.array([i_c, q_c]), ("drive I charger", "drive Q charger")
+        ops, labels, sources = np.array([i_c, q_c]), ("drive I charger", "drive Q charger"), [(0, 0.0), (1, 0.5 * math.pi)]
+    ops, labels, env, carriers = line_crosstalk(dev, 0, ops, labels, env, sources, analytic=False)
     rho_or_ket = y0 if not dissipators else np.outer(y0, y0)
     return PulseProgram(dev, h0, ops, labels, "samples", env, kick_duration, np.array(dissipators).reshape(-1, d, d),
-                        rho_or_ket, times, max_dt=kick_duration, battery=battery, parameters=params)
+                        rho_or_ket, times, max_dt=kick_duration, battery=battery, parameters=params, carriers=carriers)
 
 
 def computational_block(rho: np.ndarray, n: int = 1) -> np.ndarray:
@@ -334,7 +380,8 @@ def leakage_scan(model: Model, times, g_hz_values, *, anharmonicity: float = -0.
     alphas = [Scale(p["g"], g_hz).angular(anharmonicity) for g_hz in g_hz_values]
     rows = np.array([[base.envelopes[0, 0], [a, 0.0, base.envelopes[0, 0, 2], 0.0]] for a in alphas])
     scan = replace(base, operators=np.concatenate([base.operators, duffing[None]]),
-                   labels=base.labels + ("anharmonicity (scan)",), envelopes=rows)
+                   labels=base.labels + ("anharmonicity (scan)",), envelopes=rows,
+                   carriers=np.concatenate([base.carriers, np.zeros((1, 2))]))
     three = simulate_rows(scan, worker)
     w_two = ergotropy(two.battery_states[-1], hb)
     return {"g_hz": np.asarray(g_hz_values, dtype=float),

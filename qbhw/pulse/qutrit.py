@@ -59,9 +59,10 @@ def qutrit_program(protocol: str, *, duration_ns: float = 1000.0, peak_mhz: floa
                    transmon: Transmon | None = None, amplitude_scales=(1.0,), dt_ns: float = 0.25,
                    times=None) -> PulseProgram:
     """The pulse program of one qutrit charging protocol (module doc); ``times`` in ns
-    (default: 0 and the end).  Samples every ``dt_ns`` (0.25 ns: 13 per period of the Stokes
-    carrier at 310 MHz; STIRAP's P2 moves by 1e-4 from 0.1 ns, 6x faster); integrator steps
-    at most sigma / 25 (the envelopes are smooth on that scale)."""
+    (default: 0 and the end; multiples of ``dt_ns``).  Samples every ``dt_ns`` (0.25 ns: 13 per
+    period of the Stokes carrier at 310 MHz; STIRAP's P2 moves by 1e-4 from 0.1 ns, 6x faster),
+    solved exactly sample by sample (contract method "expm": one matrix exponential per sample;
+    JAX odeint at rtol 1e-9 was 2.3e-6 off over the 4000 sample jumps, and 45x slower)."""
     tr = transmon or typical_transmon()
     dev = DeviceModel((tr,), 3, (), NS)
     samples = math.ceil(duration_ns / dt_ns)
@@ -75,11 +76,13 @@ def qutrit_program(protocol: str, *, duration_ns: float = 1000.0, peak_mhz: floa
     dissipators = dev.dissipators()
     y0 = np.eye(3, dtype=complex)[0]
     times = np.array([0.0, duration_ns] if times is None else times, dtype=float)
+    if np.any(np.abs(times / dt_ns - np.round(times / dt_ns)) > 1e-9):
+        raise InputError("times", f"the qutrit's times must be multiples of the sample width {dt_ns:g} ns")
     params = {"protocol": protocol, "duration_ns": duration_ns, "peak_mhz": peak_mhz, "sigma_ns": duration_ns / 8,
               "dt_ns": dt_ns, "amplitude_scales": [float(s) for s in amplitude_scales], "device": dev.parameters()}
     return PulseProgram(dev, dev.static_hamiltonian(), np.array([i_op, q_op]), ("drive I", "drive Q"), "samples", env,
                         dt_ns, np.array(dissipators).reshape(-1, 3, 3), np.outer(y0, y0) if dissipators else y0,
-                        times, max_dt=duration_ns / 200, charger=0, battery=0, parameters=params)
+                        times, max_dt=dt_ns, charger=0, battery=0, parameters=params, method="expm")
 
 
 def charge(program: PulseProgram, worker=None) -> dict:

@@ -14,7 +14,8 @@ time share them, as the circuits' do.
 
 Which pulse dephasing realises the program's: "kicks" -> physical charger Z kicks ("kicks",
 M realizations), "channel" and "weak" (deterministic channels) -> the Lindblad term, "none"
--> none; "flips" and "mcm" are refused.  Device: typical transmons without T1/T2 when no
+-> none; "flips" and "mcm" are refused.  ``crosstalk``: the charger's drive line also reaches the
+battery transmon (:mod:`.device`).  Device: typical transmons without T1/T2 when no
 calibration is given; else the snapshot's f01, T1, T2 (anharmonicity typical) of ``qubits``
 (default: the snapshot's best pair for the run's duration).
 """
@@ -25,7 +26,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..tomography.linear import PAULI
-from .device import pair_device, snapshot_transmon
+from .device import pair_device, snapshot_transmon, with_crosstalk
 from .program import simulate, tls_pair_program
 
 PULSE_DEPHASING = {"kicks": "kicks", "channel": "lindblad", "weak": "lindblad", "none": "none"}
@@ -68,11 +69,13 @@ def _device(model, program, snapshot, qubits, levels):
 
 
 def run_pulse(program, *, shots: int, seed: int | None = None, backend=None, qubits=None, levels: int = 2,
-              leaked_as: int = 1, kick_interval: float = 0.25, progress=None, worker=None):
+              leaked_as: int = 1, crosstalk: float = 0.0, kick_interval: float = 0.25, progress=None, worker=None):
     """Counts for every PUB of ``program`` from the pulse simulation (module doc) as an
     :class:`qbhw.execute.ExecutionResult`; its metadata carries the true leakage per time and
     the pulse parameters.  backend: a calibration snapshot (name, file or object) or None;
-    levels: transmon levels kept (3: leakage, read as ``leaked_as``)."""
+    levels: transmon levels kept (3: leakage, read as ``leaked_as``); crosstalk: uniform
+    nearest-neighbour drive crosstalk amplitude (:func:`.device.with_crosstalk`; 0: none; typical
+    0.02): the battery also sees the charger's drive, detuned by f_C - f_B."""
     from ..calibration import CalibrationSnapshot, find
     from ..execute.result import ExecutionResult
     from ..execute.targets import shots_metadata, shots_per_pub
@@ -84,6 +87,7 @@ def run_pulse(program, *, shots: int, seed: int | None = None, backend=None, qub
     snapshot = backend if isinstance(backend, CalibrationSnapshot) or backend is None else find(backend)
     model = program.model
     device, placed, reason = _device(model, program, snapshot, qubits, levels)
+    device = with_crosstalk(device, crosstalk)
     m = program.realizations if method == "kicks" else 1
     rng = np.random.default_rng(seed)
     pulses = tls_pair_program(model, program.times, device=device, dephasing=method,
