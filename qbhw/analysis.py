@@ -65,10 +65,16 @@ def estimates(data: dict[str, np.ndarray], h_battery, assignments, e_max: float 
     """(linear-inversion estimate, the physical state with its energy clipped to [0, e_max],
     module doc) from {basis: (..., K)} summed counts or probabilities, readout-mitigated first
     when ``assignments`` are given."""
+    rho = linear_estimate(data, assignments)
+    return rho, project_physical_with_energy(rho, h_battery, np.minimum(energy(rho, h_battery), e_max))
+
+
+def linear_estimate(data: dict[str, np.ndarray], assignments) -> np.ndarray:
+    """Linear-inversion estimate from {basis: (..., K)} counts, readout-mitigated first when
+    ``assignments`` are given."""
     if assignments is not None:
         data = {b: mitigate_counts(c, assignments) for b, c in data.items()}
-    rho = linear_inversion(data)
-    return rho, project_physical_with_energy(rho, h_battery, np.minimum(energy(rho, h_battery), e_max))
+    return linear_inversion(data)
 
 
 def battery_ergotropy(program: Program, states) -> np.ndarray:
@@ -99,6 +105,35 @@ def battery_view(program: Program):
     return embed_block(hb, positions, dims), lambda states: partial_trace(np.asarray(states), positions, dims)
 
 
+def battery_estimates(program: Program, data: dict[str, np.ndarray], assignments=None) -> tuple[np.ndarray, np.ndarray]:
+    """(linear, physical) BATTERY states from {basis: (..., K)} counts or probabilities of the
+    program's measured qubits: :func:`estimates` there (battery energy clipped to [0, E_max]),
+    reduced to the battery when the charger is measured too (:func:`battery_view`)."""
+    h_measured, to_battery = battery_view(program)
+    linear, physical = estimates(data, h_measured, assignments, battery_energy_max(program.model))
+    return to_battery(linear), to_battery(physical)
+
+
+def interval_rows(program: Program, m: int, linear, point, boot_linear, boot, jack_linear) -> dict:
+    """{"e", "e_linear", "w": (value, resamples, 95 % interval)} of one time point from its
+    battery states (module doc): the linear estimate, the physical one, their bootstrap
+    resamples and the leave-one-realization-out linear states (None below 3 realizations) of
+    ``m`` realizations.  E_B = clip(E_lin) with E_lin's interval clipped; the ergotropy's is
+    W_lin's, holding W, capped by E_B's upper end."""
+    hb, e_max = np.asarray(program.model.h_battery), battery_energy_max(program.model)
+    e_linear, e_linear_boot = energy(linear, hb), energy(boot_linear, hb)
+    e_linear_ci = interval(e_linear_boot, e_linear, realizations=m, confidence=CONFIDENCE,
+                           jackknife=None if jack_linear is None else energy(jack_linear, hb))
+    w = battery_ergotropy(program, point)
+    w_ci = interval(battery_ergotropy(program, boot_linear), battery_ergotropy(program, linear), realizations=m,
+                    confidence=CONFIDENCE, bounds=(0.0, e_max),
+                    jackknife=None if jack_linear is None else battery_ergotropy(program, jack_linear))
+    e_ci = np.clip(e_linear_ci, 0.0, e_max)
+    w_ci = np.array([min(w_ci[0], w), max(min(w_ci[1], e_ci[1]), w)])  # W_lin's, holding W, W <= E_B
+    return {"e": (energy(point, hb), energy(boot, hb), e_ci), "e_linear": (e_linear, e_linear_boot, e_linear_ci),
+            "w": (w, battery_ergotropy(program, boot), w_ci)}
+
+
 def analyse(program: Program, counts, *, bootstrap: int, rng: np.random.Generator, assignments=None) -> dict:
     """{field: array over times} for FIELDS (module doc) from counts per PUB; ``e_boot``,
     ``w_boot`` (times, bootstrap) are the resampled E_B and ergotropy (for functions of the whole
@@ -118,34 +153,22 @@ def analyse(program: Program, counts, *, bootstrap: int, rng: np.random.Generato
         weights = realization_weights(m, bootstrap, rng) if m > 1 else None  # shared by all bases
         boot_linear, boot = estimates({b: resample_rows(c, weights, bootstrap, rng) for b, c in data.items()},
                                       h_measured, assignments, e_max)
-        jack_linear, jack = (estimates({b: c.sum(axis=0) - c for b, c in data.items()}, h_measured, assignments,
-                                       e_max) if m > 2 else (None, None))  # leave one realization out
+        jack_linear = (linear_estimate({b: c.sum(axis=0) - c for b, c in data.items()}, assignments)
+                       if m > 2 else None)  # leave one realization out
         if joint:
             cols["joint_linear"].append(linear)
             cols["joint_linear_boot"].append(boot_linear)
             linear, point, boot_linear, boot = map(to_battery, (linear, point, boot_linear, boot))
-            jack_linear, jack = (None, None) if jack is None else map(to_battery, (jack_linear, jack))
-        e_linear, e_linear_boot = energy(linear, hb), energy(boot_linear, hb)
-        e_linear_ci = interval(e_linear_boot, e_linear, realizations=m, confidence=CONFIDENCE,
-                               jackknife=None if jack is None else energy(jack_linear, hb))
-        w = battery_ergotropy(program, point)
-        w_linear, w_linear_boot = battery_ergotropy(program, linear), battery_ergotropy(program, boot_linear)
-        w_boot = battery_ergotropy(program, boot)
-        w_ci = interval(w_linear_boot, w_linear, realizations=m, confidence=CONFIDENCE, bounds=(0.0, e_max),
-                        jackknife=None if jack is None else battery_ergotropy(program, jack_linear))
-        e_ci = np.clip(e_linear_ci, 0.0, e_max)
-        w_ci = np.array([min(w_ci[0], w), max(min(w_ci[1], e_ci[1]), w)])  # module doc: W_lin's, holding W, W <= E_B
-        rows = {"e": (energy(point, hb), energy(boot, hb), e_ci),  # E_B = clip(E_lin)
-                "e_linear": (e_linear, e_linear_boot, e_linear_ci),
-                "w": (w, w_boot, w_ci)}
+            jack_linear = None if jack_linear is None else to_battery(jack_linear)
+        rows = interval_rows(program, m, linear, point, boot_linear, boot, jack_linear)
         cols["states"].append(point)
         for key, (p, samples, ci) in rows.items():
             cols[key].append(p)
             cols[f"{key}_err"].append(samples.std(ddof=1))
             cols[f"{key}_ci"].append(ci)
-        cols["w_bias"].append(w_boot.mean() - w)
-        cols["e_boot"].append(energy(boot, hb))
-        cols["w_boot"].append(w_boot)
+        cols["w_bias"].append(rows["w"][1].mean() - rows["w"][0])
+        cols["e_boot"].append(rows["e"][1])
+        cols["w_boot"].append(rows["w"][1])
         cols["realizations"].append(m)
     return {k: np.array(v) for k, v in cols.items()}
 
@@ -288,5 +311,5 @@ def noise_exact_estimates(program: Program, prepared, *, readout: bool) -> tuple
     probs = execute.exact_probabilities(prepared.isa, prepared.device.snapshot, readout=readout, keep="meas")
     averaged = [{b: p.mean(axis=0) for b, p in data.items()} for data in per_time(program, probs)]  # over realizations
     hb = np.asarray(program.model.h_battery)
-    states = np.array([estimates(data, hb, None, battery_energy_max(program.model))[1] for data in averaged])
+    states = np.array([battery_estimates(program, data)[1] for data in averaged])
     return energy(states, hb), battery_ergotropy(program, states)

@@ -93,7 +93,8 @@ def _resolve(spec):
 
     if spec.target not in DEVICE_TARGETS:
         return None
-    dev = device(spec.target, spec.backend, fractional=spec.fractional)
+    # "auto" resolves the plain device: the run adds or strips the fractional gates per gate set
+    dev = device(spec.target, spec.backend, fractional=spec.fractional is True)
     return dev.backend if dev.backend is not None else dev.snapshot
 
 

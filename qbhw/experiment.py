@@ -10,6 +10,12 @@ the compiler the model needs (:func:`qbhw.routing.compile_model`) -> execute on 
 physical state per time for E_B and ergotropy, the unbiased linear energy beside them,
 bootstrap errors and intervals).
 
+On device targets the Trotter steps are noise-aware by default (``steps``): per time point the
+step count of least predicted total error, splitting + device, on the qubits the run uses
+(:func:`noise_aware_program`; :mod:`qbhw.compile.noise_aware`), and ``metadata["resources"]``
+sets each time point's choice (steps, two-qubit gates, duration, split error, fault probability,
+device error, total) beside the splitting-only choice and the trade-off the choice was made from.
+
 On device targets the result also carries the device references: (a) ``noise_exact``, the same
 circuits with the same parameter values simulated as density matrices under the snapshot's
 noise model, no sampling, same estimator (it shares its probabilities with the fast "aer-noisy"
@@ -23,19 +29,23 @@ channels (independent of the circuits).  The gap between (a) and
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import numpy as np
 from qiskit.circuit import ClassicalRegister, QuantumCircuit
 
 from . import execute
-from .analysis import CONFIDENCE, analyse, figures_of_merit, measured_assignments, noise_exact_estimates
-from .compile import Program
+from .analysis import (CONFIDENCE, analyse, energy_balance_estimates, figures_of_merit, measured_assignments,
+                       noise_exact_estimates)
+from .compile import Program, noise_aware
 from .errors import InputError
+from .execute import folding
 from .metrics import curve_figures
 from .models import Model, with_qubit_decoherence
 from .reference import Trajectory, evolve
 from .routing import CompileOptions, compile_model, compiler_for, realised_model
 from .tomography import assignments_from_snapshot
+from .zne import zne_estimates
 
 MITIGATION = ("none", "snapshot", "measured")
 #: predicted fraction of error-free shots below which a run warns that little signal is left
@@ -65,7 +75,9 @@ class ExperimentResult:
     program that was run and the run's metadata (target, backend, qubits and why, seeds); the
     figures of merit of the measured curve with bootstrap intervals and the exact curve's value
     at the same times (``figures``, :func:`qbhw.analysis.figures_of_merit`; on device targets
-    also ``device``, the same rule on the noise-exact device reference)."""
+    also ``device``, the same rule on the noise-exact device reference); with the charger measured
+    the ``energy_balance`` (:func:`qbhw.analysis.energy_balance_estimates`), with ``zne`` factors
+    the zero-noise extrapolation (:func:`zero_noise`)."""
 
     times: np.ndarray
     battery_energy: np.ndarray
@@ -84,6 +96,8 @@ class ExperimentResult:
     program: Program
     metadata: dict
     figures: dict
+    energy_balance: dict | None = None
+    zne: dict | None = None
 
 
 def circuit_frame(model: Model) -> str:
@@ -120,12 +134,34 @@ def with_assignment_circuits(program: Program, shots: int) -> Program:
     return replace(program, pubs=program.pubs + tuple(extra))
 
 
-def _gate_sets(program, prepared, backend, fractional: bool):
+def _device(target: str, backend, fractional: bool):
+    """:func:`qbhw.execute.device` with (``fractional``) or without the fractional gates, also
+    from an aer-noisy snapshot that already carries them (the CLI resolves the backend with
+    the run's gate set)."""
+    if target == "aer-noisy" and not fractional and "rzz" in getattr(backend, "basis_gates", ()):
+        drop = ("rzz", "rx")
+        return execute.Device("aer-noisy", replace(backend, basis_gates=tuple(g for g in backend.basis_gates
+                                                                               if g not in drop),
+                                                   instructions=tuple(g for g in backend.instructions if g not in drop)))
+    return execute.device(target, backend, fractional=fractional)
+
+
+def _gate_sets(program, prepared, fractional: bool):
     """The run's placement and the other gate set (CZ <-> fractional RZZ) on the same qubits of
     the Heron snapshot, CZ first (:func:`qbhw.execute.resources.gate_set_costs`)."""
-    other = execute.prepare(program, execute.device("aer-noisy", backend, fractional=not fractional), prepared.qubits)
+    other = execute.prepare(program, _device("aer-noisy", prepared.device.snapshot, not fractional), prepared.qubits)
     cz, rzz = (other, prepared) if fractional else (prepared, other)
     return execute.resources.gate_set_costs(program, cz) + execute.resources.gate_set_costs(program, rzz)
+
+
+def _gate_set_offers(target: str, backend) -> list[bool]:
+    """The gate sets ``fractional="auto"`` chooses from: CZ (False), and RZZ (True) where the
+    device offers it (Heron snapshots on aer-noisy, Heron IBM backends; not fake-local)."""
+    try:
+        _device(target, backend, True)
+    except (ValueError, InputError):
+        return [False]
+    return [False, True]
 
 
 def signal_warnings(program, prepared, resources) -> list[str]:
@@ -141,14 +177,125 @@ def signal_warnings(program, prepared, resources) -> list[str]:
             "late-time points mostly show the noise (fewer times, shallower steps, or better qubits)"]
 
 
+def noise_aware_program(model: Model, times, options: CompileOptions, dev, qubits=None):
+    """(program, qubits, reason, splitting-only costs) of ``options.steps == "noise-aware"`` on
+    device ``dev``.  Chicken and egg: qubits are chosen for a program, and the program's steps
+    depend on the qubits' errors.  So: compile with the splitting-only steps and choose qubits
+    for it (or take ``qubits``); where no qubits keep coherence that long, for the deepest of
+    its halvings (steps / 2, / 4, ...) that some do.  On them, measure the fault probability of
+    that program's costliest circuits and of one with half its steps
+    (:func:`qbhw.execute.resources.fault_model`) and recompile with the step count of least
+    predicted total error per time point (:mod:`qbhw.compile.noise_aware`).  Where the qubits
+    chosen for that shallower program differ, measure and recompile once more on them and keep
+    them (no further round).  The splitting-only costs on the final qubits (steps, two-qubit
+    gates, duration, fault probability, split error per time point; predicted from the fault
+    model, gates and duration None, where the device refuses that program) come back too."""
+    splitting = replace(options, steps="splitting")
+    program = compile_model(model, times, splitting)
+    ladder = [execute.resources.cost_circuits(program)]
+    first = refusal = None
+    while first is None:
+        if len(ladder) > 1 and max(execute.resources.steps_per_time(ladder[-2])) <= 1:
+            raise refusal
+        halved = [_probe_steps(k) for k in execute.resources.steps_per_time(ladder[-1])]
+        ladder.append(execute.resources.cost_circuits(compile_model(model, times, splitting, step_counts=halved)))
+        try:
+            first = execute.prepare(ladder[-2], dev, qubits)
+        except InputError as refused:  # no qubits keep coherence that long: choose for fewer steps
+            if refused.key != "times":
+                raise
+            refusal = refusal or refused
+    deep, shallow = ladder[-2], ladder[-1]
+
+    def recompiled(placed):
+        fault = execute.resources.fault_model(deep, placed, shallow, execute.prepare(shallow, dev, placed.qubits))
+        return compile_model(model, times, options, fault_probability=fault), fault
+
+    (chosen, fault), placed = recompiled(first), first
+    depth = f"{max(execute.resources.steps_per_time(deep))} steps at t = {float(program.times[-1]):g}"
+    which = "splitting-only program" if deep is ladder[0] else "deepest halving of the splitting-only steps it allows"
+    reason = f"{first.reason}; chosen for the {which} ({depth}), kept for the noise-aware one"
+    if qubits is None:
+        better, why = execute.choose_qubits(chosen, dev.snapshot)
+        if tuple(better) != tuple(first.qubits):
+            placed = execute.prepare(deep, dev, better)
+            chosen, fault = recompiled(placed)
+            reason = (f"{why}; chosen for the noise-aware program, compiled first for the {which}'s qubits "
+                      f"{list(first.qubits)} ({depth}), then recompiled for these")
+    return chosen, placed.qubits, reason, _baseline(program, deep if deep is ladder[0] else None, placed, fault)
+
+
+def device_program(model: Model, times, options: CompileOptions, target: str, backend, qubits, fractional):
+    """(program, qubits, reason, splitting-only costs, fractional) of noise-aware steps on a
+    device target (:func:`noise_aware_program`); ``fractional="auto"`` compiles both gate sets
+    the device offers and keeps the one of least predicted total error summed over the times
+    (the reason says so), otherwise the given one."""
+    offers = _gate_set_offers(target, backend) if fractional == "auto" else [bool(fractional)]
+    compiled = {f: noise_aware_program(model, times, options, _device(target, backend, f), qubits) for f in offers}
+    predicted = {f: sum(c.total_error for c in p.step_choices or ()) for f, (p, *_) in compiled.items()}
+    chosen = min(offers, key=predicted.get)
+    program, placed_qubits, reason, baseline = compiled[chosen]
+    if len(offers) > 1:
+        reason += (f"; gate set {'RZZ' if chosen else 'CZ'} of least predicted total error (summed over the "
+                   f"times: CZ {predicted[False]:.3f}, RZZ {predicted[True]:.3f})")
+    return program, placed_qubits, reason, baseline, chosen
+
+
+def _baseline(program, cost, placed, fault) -> list[dict]:
+    """Per time point the splitting-only choice of ``program``: steps, split error and, from its
+    costliest circuits ``cost`` as ``placed``, two-qubit gates, duration and fault probability;
+    without ``cost`` (the device refused it) the fault predicted by ``fault``."""
+    if cost is not None:
+        costs = execute.resources.gate_set_costs(cost, placed)
+        faults = execute.resources.fault_probabilities(cost, placed)
+        return [{"steps": k, "two_qubit_gates": c.two_qubit_gates, "duration": c.duration, "fault_probability": f,
+                 "split_error": e} for k, c, f, e in zip(program.steps, costs, faults, program.error_bound)]
+    return [{"steps": k, "two_qubit_gates": None, "duration": None, "split_error": e,
+             "fault_probability": fault(float(t), k), "refused": True}
+            for t, k, e in zip(program.times, program.steps, program.error_bound)]
+
+
+def _probe_steps(k: int) -> int:
+    """Steps of the cost probe beside k splitting-only steps: half of them, 2 beside 1, 0 at t = 0."""
+    return 0 if k == 0 else 2 if k == 1 else k // 2
+
+
+def step_rows(program, prepared, placed, baseline) -> list[dict]:
+    """Per time point: the resources of the program run (``placed``,
+    :func:`qbhw.execute.resources.report`) with its split error, the fault probability of its
+    placed circuits and the predicted total, beside the splitting-only choice (``baseline``)
+    and, with noise-aware steps, the candidates the choice was made from (the trade-off)."""
+    faults = execute.resources.fault_probabilities(program, prepared)
+    choices = {c.time: c for c in program.step_choices or ()}
+    rows = []
+    for r, f, split in zip(placed, faults, program.error_bound):
+        row = {**asdict(r), "split_error": split, "fault_probability": f,
+               "device_error": noise_aware.FAULT_COST * f, "total_error": split + noise_aware.FAULT_COST * f,
+               "step_rule": "noise-aware" if program.step_choices else "splitting"}
+        if baseline is not None:
+            b = baseline[len(rows)]
+            row["splitting"] = {**b, "device_error": noise_aware.FAULT_COST * b["fault_probability"],
+                                "total_error": b["split_error"] + noise_aware.FAULT_COST * b["fault_probability"]}
+        c = choices.get(r.time)
+        if c is not None:
+            row["predicted"] = {"fault_probability": c.fault_probability, "total_error": c.total_error}
+            row["tradeoff"] = [{"steps": k, "split_error": e, "fault_probability": p,
+                                "device_error": noise_aware.FAULT_COST * p, "total_error": e + noise_aware.FAULT_COST * p}
+                               for k, e, p in c.candidates]
+        rows.append(row)
+    return rows
+
+
 def run_experiment(model: Model, times, *, dephasing: str = "kicks", realizations: int = 100,
                    shots: int = 4000, target: str = "aer-ideal", backend=None, qubits=None,
                    seed: int | None = None, order: int = 2, accuracy: float = 1e-2,
                    max_step: float | None = 0.5, bootstrap: int = 200, mitigation: str = "none",
-                   fractional: bool = False, directory=None, options=None, confirm: bool = False,
+                   fractional: bool | str = False, directory=None, options=None, confirm: bool = False,
                    progress=None, collective_encoding: str = "qubits", max_two_qubit_gates: int | None = None,
                    collision_time: float = 0.05, ancillas: str = "parallel", truncation_tol: float = 1e-5, charging_n: float = 1.0,
-                   late: int | None = None, pulse_options=None) -> ExperimentResult:
+                   late: int | None = None, pulse_options=None, steps: str | None = None,
+                   tomography: str = "battery", zne=None, zne_fit: str = "richardson",
+                   zne_gates: str = "all") -> ExperimentResult:
     """Run ``model`` at ``times`` (units 1/omega_B) on ``target`` and analyse it (module doc).
 
     shots: total per (time, basis), split over ``realizations``; backend, qubits, directory,
@@ -156,14 +303,29 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     the calibration's readout assignment matrices, "measured" those measured by two extra
     circuits (all |0>, all |1>) run in the same batch with ``shots`` shots each (device
     targets only); fractional: two-qubit terms as IBM's fractional RZZ gates (Heron devices,
-    see :func:`qbhw.execute.device`); order, accuracy, max_step, collective_encoding,
-    max_two_qubit_gates, collision_time, ancillas: see :class:`qbhw.routing.CompileOptions`; truncation_tol:
+    see :func:`qbhw.execute.device`), or "auto" (noise-aware steps on a device): the gate set
+    of least predicted total error, each with its own noise-aware steps (the qubit reason says);
+    order, accuracy, max_step, collective_encoding, max_two_qubit_gates, collision_time,
+    ancillas: see :class:`qbhw.routing.CompileOptions`; truncation_tol:
     population allowed in the top kept level of a truncated oscillator (:func:`qbhw.reference.evolve`;
     ``np.inf`` for a cutoff already resolved with its own error, :func:`qbhw.reference.cutoff.resolve_cutoff`).
     pulse_options: target "pulse" only, e.g. {"levels": 3, "leaked_as": 1}
     (:func:`qbhw.pulse.target.run_pulse`).
     charging_n, late: e-foldings of the charging time and number of late points of the figures of
     merit (:mod:`qbhw.metrics.merit`).
+    steps: "noise-aware" (the default on device targets: per time point the Trotter step count of
+    least predicted total error, splitting + device, on the chosen qubits, :func:`noise_aware_program`)
+    or "splitting" (the default elsewhere: fewest steps whose splitting error is <= accuracy);
+    ``metadata["resources"]`` has both per time point.
+    tomography: "battery" (default) or "battery+charger": the charger is measured too (3x the
+    bases per charger qubit), E_B and ergotropy come from the joint state's battery marginal,
+    and ``energy_balance`` holds the charger-battery energy balance
+    (:func:`qbhw.analysis.energy_balance_estimates`).
+    zne: noise factors, e.g. (1, 3, 5) (device targets): the tomography circuits also run folded
+    at each factor in one more submission and ``zne`` holds the zero-noise extrapolated E_B and
+    ergotropy with intervals, the extrapolated device reference and the shot cost
+    (:mod:`qbhw.zne`; ``zne_fit`` "richardson" | "linear" | "exponential", ``zne_gates`` "all" |
+    "two-qubit" folded).
     ``dephasing="none"`` runs and compares the model without its jumps (``qbhw.routing``)."""
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 2:
         raise InputError("bootstrap", f"must be an integer >= 2, got {bootstrap!r}")
@@ -176,15 +338,33 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     if mitigation != "none" and target in ("aer-ideal", execute.PULSE_TARGET):
         raise InputError("mitigation", f"target {target!r} is not mitigated (the ideal simulator has no readout error, "
                                        "the pulse target applies the snapshot's); use mitigation='none'")
-    seeds = np.random.SeedSequence(seed).generate_state(3)
+    if zne is not None:
+        zne = folding.check_factors(zne)
+        if target in ("aer-ideal", execute.PULSE_TARGET):
+            raise InputError("zne", f"zero-noise extrapolation folds a device's gates; target {target!r} has no gate "
+                                    "noise (use a device target, e.g. 'aer-noisy')")
+    if tomography != "battery" and target == execute.PULSE_TARGET:
+        raise InputError("tomography", "the pulse target measures the battery only; use tomography='battery'")
+    seeds = np.random.SeedSequence(seed).generate_state(5)  # the first three as before zne
     realised = realised_model(model, dephasing)
     # before any circuit: a truncation error costs nothing
     reference = evolve(realised, times, frame=circuit_frame(realised), truncation_tol=truncation_tol)
+    on_device = target not in ("aer-ideal", execute.PULSE_TARGET)
+    if steps is None:
+        steps = "noise-aware" if on_device and not realised.recharge_times else "splitting"
     options_ = CompileOptions(dephasing=dephasing, realizations=realizations, order=order, accuracy=accuracy,
                               max_step=max_step, collective_encoding=collective_encoding,
                               max_two_qubit_gates=max_two_qubit_gates, collision_time=collision_time,
-                              ancillas=ancillas, seed=int(seeds[0]))
-    program = compile_model(realised, times, options_)
+                              ancillas=ancillas, seed=int(seeds[0]), steps=steps, tomography=tomography)
+    baseline = reason = None
+    if fractional == "auto" and not (on_device and steps == "noise-aware"):
+        raise InputError("fractional", "'auto' chooses the gate set of least predicted total error: it needs a device "
+                                       "target and noise-aware steps (or give true / false)")
+    if steps == "noise-aware" and on_device:
+        program, qubits, reason, baseline, fractional = device_program(realised, times, options_, target, backend,
+                                                                       qubits, fractional)
+    else:
+        program = compile_model(realised, times, options_)
     run_seed = int(seeds[1])
     prepared = assignments = dev_ref = resources = gate_sets = None
     warnings: list[str] = []
@@ -193,7 +373,9 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
                           backend=backend, qubits=qubits, pulse_options=pulse_options)
     else:
         runnable = with_assignment_circuits(program, shots) if mitigation == "measured" else program
-        prepared = execute.prepare(runnable, execute.device(target, backend, fractional=fractional), qubits)
+        prepared = execute.prepare(runnable, _device(target, backend, fractional), qubits)
+        if reason is not None:
+            prepared = replace(prepared, reason=reason)
         run = execute.run_prepared(runnable, prepared, shots=shots, seed=run_seed, directory=directory,
                                    options=options, confirm=confirm, progress=progress)
         k = len(program.info[0].measured_qubits)
@@ -205,14 +387,23 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
             prepared = replace(prepared, isa=prepared.isa[:-2])
         dev_ref = device_reference(program, prepared, readout=mitigation == "none")
         placed = execute.resources.report(program, prepared)
-        resources = [asdict(r) for r in placed]
+        resources = step_rows(program, prepared, placed, baseline)
         warnings = signal_warnings(program, prepared, placed)
         if target == "aer-noisy" and prepared.device.snapshot.processor_family.startswith("Heron"):
-            gate_sets = [asdict(r) for r in _gate_sets(program, prepared, backend, fractional)]
+            gate_sets = [asdict(r) for r in _gate_sets(program, prepared, fractional)]
     a = analyse(program, run.counts[:len(program.pubs)], bootstrap=bootstrap, rng=np.random.default_rng(seeds[2]),
                 assignments=assignments)
+    if zne is not None:
+        zne = zero_noise(program, prepared, run, zne, shots=shots, seed=int(seeds[3]), bootstrap=bootstrap,
+                         rng=np.random.default_rng(seeds[4]), fit=zne_fit, gates=zne_gates, assignments=assignments,
+                         directory=directory, options=options, confirm=confirm, progress=progress)
+        warnings += zne.pop("warnings")
+    balance = None
+    if tomography != "battery":
+        full = evolve(realised, times, frame=circuit_frame(realised), truncation_tol=truncation_tol, full_state=True)
+        balance = energy_balance_estimates(program, a, full.states)
     dropped = realised is not model
-    meta = {**run.metadata, "steps": program.steps, "trotter_error": program.error_bound, "dephasing": dephasing,
+    meta = {**run.metadata, "steps": program.steps, "step_rule": steps, "trotter_error": program.error_bound, "dephasing": dephasing,
             "compiler": "pulse" if target == execute.PULSE_TARGET else compiler_for(realised), "bootstrap": bootstrap, "confidence": CONFIDENCE,
             "interval": f"{CONFIDENCE:.0%} BCa bootstrap interval, Student-t widened for the realization count, "
                         "clipped to the physical range; for E_B and ergotropy that of the linear-inversion estimate "
@@ -230,6 +421,31 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
         device = curve_figures(program.times, dev_ref.battery_energy, dev_ref.battery_ergotropy, n=charging_n,
                                late=late, energy_err=a["e_err"])
         figures = {k: {**v, "device": device[k]} for k, v in figures.items()}
+    if zne is not None:
+        zne["figures"] = figures_of_merit(program.times, zne, reference.battery_energy, reference.battery_ergotropy,
+                                          n=charging_n, late=late)
+        device = curve_figures(program.times, zne["device"]["e"], zne["device"]["w"], n=charging_n, late=late,
+                               energy_err=zne["e_err"])
+        zne["figures"] = {k: {**v, "device": device[k]} for k, v in zne["figures"].items()}
     return ExperimentResult(program.times, a["e"], a["e_err"], a["e_ci"], a["w"], a["w_err"], a["w_ci"], a["w_bias"],
                             a["e_linear"], a["e_linear_err"], a["e_linear_ci"], a["states"], reference, dev_ref,
-                            program, meta, figures)
+                            program, meta, figures, balance, zne)
+
+
+def zero_noise(program: Program, prepared, run, factors, *, shots: int, seed: int, bootstrap: int,
+               rng: np.random.Generator, fit: str, gates: str, assignments, directory, options, confirm,
+               progress) -> dict:
+    """:func:`qbhw.zne.zne_estimates` of the run's placed program, its factor-1 counts reused
+    (the other factors: one more submission, in ``directory``/zne when given), without the raw
+    counts and resamples (kept out of results), plus ``warnings``: readout error is not folded,
+    so without readout mitigation it stays in the extrapolated values."""
+    out = zne_estimates(program, prepared, factors=factors, shots=shots, seed=seed, bootstrap=bootstrap,
+                        rng=rng, fit=fit, gates=gates, assignments=assignments, base_counts=run.counts[:len(program.pubs)],
+                        directory=None if directory is None else Path(directory) / "zne", options=options,
+                        confirm=confirm, progress=progress)
+    out.pop("counts")
+    out.pop("metadata")
+    out["warnings"] = ([] if assignments is not None else
+                       ["zne: readout error is not folded and stays in the extrapolated values; combine zne with "
+                        "mitigation = 'snapshot' or 'measured'"])
+    return out

@@ -19,8 +19,13 @@
     shots = 20000            # per circuit, split over the dephasing realizations
     realizations = 100
     dephasing = "kicks"      # kicks | flips | mcm | weak | none
-    fractional = false       # two-qubit terms as fractional RZZ gates (Heron devices)
+    fractional = false       # two-qubit terms as fractional RZZ gates (Heron devices); "auto":
+                             # the gate set of least predicted total error (noise-aware steps)
     mitigation = "none"      # none | snapshot | measured (readout assignment inversion)
+    tomography = "battery"   # battery | battery+charger (3x the bases; adds the energy balance)
+    zne = [1, 3, 5]          # optional: zero-noise extrapolation at these gate-folding factors
+    zne_fit = "richardson"   # richardson | linear | exponential
+    zne_gates = "all"        # all | two-qubit (gates folded)
     bootstrap = 200
     seed = 1234
     scheduler = "local"      # sweeps: local (Dask LocalCluster) | none (serial) | tcp://host:port
@@ -29,6 +34,8 @@
     order = 2
     accuracy = 0.01
     max_step = 0.5
+    steps = "noise-aware"            # device targets' default: steps of least predicted split + device
+                                     # error; "splitting": fewest steps within accuracy (aer-ideal's)
     collective_encoding = "qubits"   # star/Dicke batteries: qubits | binary | auto (fewer 2q gates)
     max_two_qubit_gates = 20000      # refuse deeper circuits before synthesis
     collision_time = 0.05            # collision jumps (heat engines, collective decay): duration (1/omega_0)
@@ -73,11 +80,17 @@ from . import execute
 from .compile.dephasing import DEPHASING
 from .errors import InputError
 from .execute.runtime import DD_SEQUENCES
+from .execute.folding import FOLD_GATES, check_factors
+from .execute.targets import DEVICE_TARGETS
 from .experiment import MITIGATION
 from .models import registry
 from .models.custom import custom_model
+from .routing import STEP_RULES
+
+TOMOGRAPHY = ("battery", "battery+charger")  # measured subsystems (qbhw.compile.compile_program)
 from .sweep.engine import check_scheduler
 from .sweep.grid import ZIP_DIM, Axis, Point, SweepGrid, point_seed
+from .zne import FITS
 
 TARGETS = ("reference", *execute.TARGETS)
 KIND_NAMES = (*registry.KINDS, registry.CUSTOM)
@@ -102,8 +115,12 @@ class ExperimentSpec:
     shots: int = 20000
     realizations: int = 100
     dephasing: str = "kicks"
-    fractional: bool = False
+    fractional: bool | str = False
     mitigation: str = "none"
+    tomography: str = "battery"
+    zne: tuple[float, ...] | None = None
+    zne_fit: str = "richardson"
+    zne_gates: str = "all"
     bootstrap: int = 200
     seed: int = 1234
     charging_n: float = 1.0
@@ -157,7 +174,8 @@ class ExperimentSpec:
     def to_dict(self) -> dict[str, Any]:
         run = {"target": self.target, "backend": self.backend, "qubits": self.qubits, "shots": self.shots,
                "realizations": self.realizations, "dephasing": self.dephasing, "fractional": self.fractional,
-               "mitigation": self.mitigation,
+               "mitigation": self.mitigation, "tomography": self.tomography,
+               "zne": None if self.zne is None else list(self.zne), "zne_fit": self.zne_fit, "zne_gates": self.zne_gates,
                "bootstrap": self.bootstrap, "seed": self.seed, "charging_n": self.charging_n,
                "scheduler": self.scheduler}
         return {"model": {"kind": self.model_kind, **self.model_params}, "times": list(self.times),
@@ -271,9 +289,10 @@ def _run(run) -> dict:
     if not isinstance(run, dict):
         raise SpecError("run: expected a table [run]")
     _unknown("run", run, ["target", "backend", "qubits", "shots", "realizations", "dephasing", "fractional",
-                          "mitigation", "bootstrap", "seed", "charging_n", "scheduler"])
-    if not isinstance(run.get("fractional", False), bool):
-        raise SpecError(f"run.fractional: expected true or false, got {run['fractional']!r}")
+                          "mitigation", "tomography", "zne", "zne_fit", "zne_gates", "bootstrap", "seed", "charging_n",
+                          "scheduler"])
+    if not isinstance(run.get("fractional", False), bool) and run.get("fractional") != "auto":
+        raise SpecError(f"run.fractional: expected true, false or \"auto\", got {run['fractional']!r}")
     out = {
         "target": _choice("run.target", run.get("target", "aer-noisy"), TARGETS),
         "shots": _number("run.shots", run.get("shots", 20000), integer=True, minimum=1),
@@ -281,6 +300,9 @@ def _run(run) -> dict:
         "dephasing": _choice("run.dephasing", run.get("dephasing", "kicks"), DEPHASING),
         "fractional": run.get("fractional", False),
         "mitigation": _choice("run.mitigation", run.get("mitigation", "none"), MITIGATION),
+        "tomography": _choice("run.tomography", run.get("tomography", "battery"), TOMOGRAPHY),
+        "zne_fit": _choice("run.zne_fit", run.get("zne_fit", "richardson"), FITS),
+        "zne_gates": _choice("run.zne_gates", run.get("zne_gates", "all"), FOLD_GATES),
         "bootstrap": _number("run.bootstrap", run.get("bootstrap", 200), integer=True, minimum=2),
         "seed": _number("run.seed", run.get("seed", 1234), integer=True, minimum=0),
         "charging_n": _number("run.charging_n", run.get("charging_n", 1.0), minimum=0.0, strict_min=True),
@@ -303,6 +325,16 @@ def _run(run) -> dict:
         out["qubits"] = tuple(_number(f"run.qubits[{i}]", v, integer=True, minimum=0) for i, v in enumerate(q))
     if out["mitigation"] != "none" and out["target"] in ("reference", "aer-ideal"):
         raise SpecError(f"run.mitigation: target {out['target']!r} has no readout error; use 'none'")
+    if "zne" in run:
+        if out["target"] not in DEVICE_TARGETS:
+            raise SpecError(f"run.zne: zero-noise extrapolation folds a device's gates; target {out['target']!r} has "
+                            "no gate noise")
+        if not isinstance(run["zne"], list) or any(isinstance(c, bool) for c in run["zne"]):
+            raise SpecError(f"run.zne: expected a list of noise factors, e.g. [1, 3, 5], got {run['zne']!r}")
+        try:
+            out["zne"] = check_factors(run["zne"])
+        except InputError as err:
+            raise SpecError(f"run.zne: {str(err).split(': ', 1)[-1]}") from None
     return out
 
 
@@ -310,8 +342,10 @@ def _compile(table) -> dict:
     if not isinstance(table, dict):
         raise SpecError("compile: expected a table [compile]")
     _unknown("compile", table, ["order", "accuracy", "max_step", "collective_encoding", "max_two_qubit_gates",
-                                "collision_time", "cutoff_tolerance", "ancillas"])
+                                "collision_time", "cutoff_tolerance", "ancillas", "steps"])
     out = {}
+    if "steps" in table:
+        out["steps"] = _choice("compile.steps", table["steps"], STEP_RULES)
     if "collective_encoding" in table:
         out["collective_encoding"] = _choice("compile.collective_encoding", table["collective_encoding"],
                                              ("qubits", "binary", "auto"))
@@ -370,11 +404,10 @@ def _pulse(table, target: str) -> dict:
     return out
 
 
-RUN_SWEEPABLE = ("backend", "qubits", "shots", "realizations", "dephasing", "fractional", "mitigation", "bootstrap",
-                 "charging_n")
+RUN_SWEEPABLE = ("backend", "qubits", "shots", "realizations", "dephasing", "fractional", "mitigation", "tomography",
+                 "bootstrap", "charging_n")
 COMPILE_SWEEPABLE = ("order", "accuracy", "max_step", "collective_encoding", "max_two_qubit_gates", "collision_time",
-                     "ancillas",
-                     "cutoff_tolerance")
+                     "ancillas", "cutoff_tolerance", "steps")
 NOT_SWEEPABLE = {"target": "run one sweep per target", "scheduler": "one scheduler runs the whole sweep",
                  "seed": "each point's seed derives from run.seed and the point's coordinates",
                  "kind": "run one sweep per model kind", "times": "time is a dimension of every point already"}

@@ -226,14 +226,16 @@ def figures_table(results: dict) -> str:
         return ""
     n = results.get("summary", {}).get("charging_n", 1)
     device = all("device" in f for f in figures.values())
+    zne = (results.get("zne") or {}).get("figures_of_merit")
     head = (f"{'figure of merit':22} {'measured':>10} {'95 % interval':>20} {'exact, same t':>14} {'exact model':>12}"
-            + (f" {'device, same t':>15}" if device else ""))
+            + (f" {'device, same t':>15}" if device else "") + (f" {'ZNE':>8} {'ZNE 95 % interval':>20}" if zne else ""))
     body = []
     for key, f in figures.items():
         exact = f.get("exact")
         body.append(f"{FIGURE_NAMES.get(key, key):22} {_num(f['value'], 10, 4)} {_bracket(*f['ci95']):>20} "
                     f"{_num(f['estimand'], 14, 4)} {'-' if exact is None else _num(exact, 12, 4):>12}"
-                    + (f" {_num(f['device'], 15, 4)}" if device else ""))
+                    + (f" {_num(f['device'], 15, 4)}" if device else "")
+                    + (f" {_num(zne[key]['value'], 8, 4)} {_bracket(*zne[key]['ci95']):>20}" if zne else ""))
     note = (f"tau(n = {n:g}) against the mean E_B of the late points, late excursions counted beyond 2 standard "
             "errors; late W / E_B over the last fifth of the times; intervals from the same bootstrap resamples "
             "as the curves (" + ", ".join(sorted({f.get("interval", "BCa") for f in figures.values()})) + "); "
@@ -351,6 +353,7 @@ def markdown(results: dict) -> str:
         lines.append(f"- longest circuit (t = {last['time']:g}): {last['two_qubit_gates']} two-qubit gates, depth "
                      f"{last['depth']}, {last['duration'] * 1e6:.1f} us = {last['duration_over_t2']:.3f} T2 "
                      f"(coherence left {last['coherence_left']:.3f})")
+    lines += step_lines(res or [])
     gates = results.get("gate_sets")
     if gates:
         last = {row["gate_set"]: row for row in gates if row["time"] == max(r["time"] for r in gates)}
@@ -378,7 +381,137 @@ def markdown(results: dict) -> str:
     figures = figures_table(results)
     lines += ["", "![charging curves](charging.png)", ""] + (["```", figures, "```", ""] if figures else [])
     lines += ["```", table(results, linear=True), "```", ""]
+    lines += zne_lines(results) + balance_lines(results) + independence_lines(results)
     return "\n".join(lines)
+
+
+def independence_lines(results: dict) -> list[str]:
+    """Which comparison in the report checks what (device targets)."""
+    if not results.get("device_reference"):
+        return []
+    lines = ["## What each comparison checks", "",
+             "- measured points vs the **exact model** (Lindblad curve): independent of the device; the gap is the "
+             "device's noise plus sampling and Trotter error.",
+             "- measured points vs the **device reference** (noise-exact prediction): "
+             + ("the emulated points are sampled from the same noise model's probabilities, so their agreement checks "
+                "sampling and the estimator only, not the physics or the noise emulation"
+                if results.get("target") == "aer-noisy" else
+                "the device reference predicts the device from its calibration snapshot; on hardware their agreement "
+                "tests the noise model itself") + ".",
+             "- the fast noise emulation itself is checked independently against qiskit-ibm-runtime's local mode on "
+             "the full fake backend for every library program (`benchmarks/acceptance_library_independent.py`, one "
+             "combined test)."]
+    if results.get("zne"):
+        lines.append("- ZNE values vs the extrapolated device reference: same noise model again (an estimator "
+                     "check); vs the exact model: whether the extrapolation removes the noise.")
+    return lines + [""]
+
+
+def zne_lines(results: dict) -> list[str]:
+    """The zero-noise extrapolation table (results.json "zne"), one row per time."""
+    z = results.get("zne")
+    if not z:
+        return []
+    times = np.asarray(results["times"], dtype=float)
+    ref = results.get("reference") or {}
+    shots = z["shots"]
+    amp = z["amplification"]
+    head = (f"{'t':>7} {'E_B raw':>9} {'E_B ZNE':>9} {'95 % interval':>18} {'device':>8} {'exact':>8} "
+            f"{'W raw':>9} {'W ZNE':>9} {'95 % interval':>18} {'device':>8} {'exact':>8}")
+    rows = []
+    for i, t in enumerate(times):
+        cells = [f"{t:7.3f}"]
+        for key in ("battery_energy", "battery_ergotropy"):
+            raw = np.asarray(results[key]["value"], dtype=float)[i]
+            zv, zci = np.asarray(z[key]["value"], dtype=float)[i], np.asarray(z[key]["ci95"], dtype=float)[i]
+            dv = np.asarray(z["device_reference"][key], dtype=float)[i]
+            ev = np.asarray(ref.get(key, [np.nan] * times.size), dtype=float)[i]
+            cells += [_num(raw, 9, 4), _num(zv, 9, 4), f"{_bracket(*zci):>18}", _num(dv, 8, 4), _num(ev, 8, 4)]
+        rows.append(" ".join(cells))
+    growth = np.nanmedian(np.asarray(amp["w"], dtype=float)[1:]) if len(times) > 1 else np.nan
+    closed = amp.get("closed_form")
+    return ["## Zero-noise extrapolation", "",
+            f"- gates folded ({z['gates']}) at noise factors {', '.join(f'{c:g}' for c in z['factors'])}, "
+            f"{z['fit']} fit; {shots['total']} shots in all ({shots['new']} beyond the plain run), device time "
+            f"x{shots['device_seconds_ratio']:.1f}; ergotropy error x{growth:.2f} (median over times; shot-noise "
+            f"closed form {'-' if closed is None else f'{closed:.2f}'}).",
+            f"- {z['interval']}.", "",
+            "```", head, "-" * len(head), *rows, "```", ""]
+
+
+def balance_lines(results: dict) -> list[str]:
+    """The charger-battery energy balance (results.json "energy_balance") at every time."""
+    b = results.get("energy_balance")
+    if not b:
+        return []
+    times = np.asarray(results["times"], dtype=float)
+    keys = ("charger_energy", "battery_energy", "work_drive", "residual")
+    head = f"{'t':>7} " + " ".join(f"{k:>24}" for k in keys) + f" {'residual, exact same t':>23}"
+    rows = []
+    for i, t in enumerate(times):
+        cells = [f"{t:7.3f}"]
+        for k in keys:
+            v, ci = np.asarray(b[k]["value"], dtype=float)[i], np.asarray(b[k]["ci95"], dtype=float)[i]
+            cells.append(f"{_num(v, 8, 4)} {_bracket(*ci):>15}")
+        est = b["residual"].get("estimand")
+        cells.append(_num(np.nan if est is None else np.asarray(est, dtype=float)[i], 23, 4))
+        rows.append(" ".join(cells))
+    other = {k: float(np.nanmax(np.abs(np.asarray(b[k]["value"], dtype=float)))) for k in ("work_coupling", "work_bath")}
+    return ["## Charger-battery energy balance", "",
+            "- E_C + E_B - (E_C + E_B)(0) = work of the drive + coupling + bath flows, each the expectation of a fixed "
+            "operator in the measured joint state (qbhw.metrics.balance), integrated by the trapezoid rule over the "
+            "measured times; 'residual' is what the flows do not account for (exact states: the trapezoid's "
+            "O(dt^2) error, the last column; on a device also the energy the device's own noise moves).",
+            f"- largest coupling / bath work: {other['work_coupling']:.3g} / {other['work_bath']:.3g} "
+            "(zero for a resonant exchange and charger dephasing)", "",
+            "```", head, "-" * len(head), *rows, "```", ""]
+
+
+def step_lines(resources: list[dict]) -> list[str]:
+    """The Trotter step choice of a device run (rows of ``results["resources"]``, see
+    :func:`qbhw.experiment.step_rows`): how the steps were chosen, a table per time point of the
+    chosen and the splitting-only steps with their predicted errors, and the trade-off at the last
+    time (step counts around the choice); none for rows without errors (older results)."""
+    if not resources or "split_error" not in resources[-1]:
+        return []
+    rule = resources[-1]["step_rule"]
+    out = [f"- Trotter steps: **{rule}**" + (
+        " (per time point the step count of least predicted total error = split error + device error on these "
+        "qubits, qbhw.compile.noise_aware; device error = 2 x P(fault), P(fault) = 1 - (1 - gate error) x "
+        "prod_q exp(-duration/T2_q); errors in trace norm)" if rule == "noise-aware" else
+        " (fewest steps whose split error is <= compile.accuracy; [compile] steps = \"noise-aware\" trades it "
+        "against the device error)")]
+    if rule == "noise-aware":
+        out.append("- step grid: uniform within each circuit, at the compiled product-formula order; a non-uniform grid "
+                   "(coarse early or late) and order 1 with the term order reversed every other step were measured "
+                   "to need more two-qubit gates for the same split error (qbhw.compile.noise_aware)")
+    head = (f"{'t':>6} {'steps':>5} {'2q':>5} {'dur/us':>7} {'split':>6} {'device':>6} {'total':>6}"
+            + (f" | {'splitting-only: steps':>21} {'2q':>5} {'dur/us':>7} {'split':>6} {'device':>6} {'total':>6}"
+               if "splitting" in resources[-1] else ""))
+    rows = [head, "-" * len(head)]
+    for r in resources:
+        line = (f"{r['time']:6.2f} {r['steps']:5d} {r['two_qubit_gates']:5d} {r['duration'] * 1e6:7.2f} "
+                f"{r['split_error']:6.3f} {r['device_error']:6.3f} {r['total_error']:6.3f}")
+        b = r.get("splitting")
+        if b is not None:
+            placed = (f"{b['two_qubit_gates']:5d} {b['duration'] * 1e6:7.2f}" if b["two_qubit_gates"] is not None
+                      else f"{'refused':>13}")  # no qubits keep coherence that long: device error predicted
+            line += f" | {b['steps']:21d} {placed} {b['split_error']:6.3f} {b['device_error']:6.3f} {b['total_error']:6.3f}"
+        rows.append(line)
+    out += ["", "```", *rows, "```", ""]
+    trade = resources[-1].get("tradeoff")
+    if trade:
+        chosen, last = resources[-1]["steps"], trade[-1]["steps"]
+        near = [c for c in trade if abs(c["steps"] - chosen) <= 3 or c["steps"] in (1, last)
+                or c["steps"] in (2 * chosen, 3 * chosen)]
+        out += [(f"- trade-off at t = {resources[-1]['time']:g} (predicted; the run's choice marked *; fewer steps: "
+                 "larger split error, more steps: more device error; compile.accuracy bounds the split error the "
+                 "choice aims below, compile.steps = \"splitting\" keeps the splitting-only count):"), "", "```",
+                f"{'steps':>6} {'split':>6} {'device':>6} {'total':>6}"]
+        out += [f"{c['steps']:5d}{'*' if c['steps'] == chosen else ' '} {c['split_error']:6.3f} "
+                f"{c['device_error']:6.3f} {c['total_error']:6.3f}" for c in near]
+        out += ["```", ""]
+    return out
 
 
 def write_all(out_dir: Path, results: dict) -> None:

@@ -20,7 +20,8 @@ import numpy as np
 from . import execute, report
 from .compile.encoding import battery_energy_max
 from .errors import InputError
-from .experiment import run_experiment
+from .execute.targets import DEVICE_TARGETS
+from .experiment import device_program, run_experiment
 from .experiment_file import ExperimentSpec
 from .metrics import max_average_power
 from .reference import evolve, exact_charging_time, steady_state
@@ -29,11 +30,12 @@ from .routing import CompileOptions, compile_model, realised_model
 TRUNCATION_TOL = 1e-5  # top-level population allowed for an explicit n_max (qbhw.reference.evolve's default)
 DENSE = 401  # points of the exact curve drawn and used for the exact maximum average power
 COMPILE_KEYS = ("order", "accuracy", "max_step", "collective_encoding", "max_two_qubit_gates", "collision_time",
-                "ancillas")
+                "ancillas", "steps")
 #: argument names of the layers below -> experiment-file keys, for errors found there
 FILE_KEYS = {"times": "times", "n_max": "model.n_max", **{k: f"compile.{k}" for k in COMPILE_KEYS},
              **{k: f"run.{k}" for k in ("realizations", "dephasing", "shots", "bootstrap", "mitigation", "target",
-                                         "qubits", "fractional", "backend")}}
+                                         "qubits", "fractional", "backend", "tomography", "zne", "zne_fit",
+                                         "zne_gates")}}
 
 
 def file_key_error(err: InputError) -> InputError:
@@ -100,7 +102,8 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
                        seed=spec.seed, bootstrap=spec.bootstrap, mitigation=spec.mitigation,
                        fractional=spec.fractional, directory=jobs, options=dict(spec.runtime_options) or None,
                        progress=progress, confirm=confirm, truncation_tol=truncation_tol, charging_n=spec.charging_n,
-                       pulse_options=dict(spec.pulse_options) or None, **_compile_options(spec))
+                       pulse_options=dict(spec.pulse_options) or None, tomography=spec.tomography, zne=spec.zne,
+                       zne_fit=spec.zne_fit, zne_gates=spec.zne_gates, **_compile_options(spec))
     m = r.metadata
     out = {
         "battery_energy": {"value": r.battery_energy, "stderr": r.battery_energy_err, "ci95": r.battery_energy_ci,
@@ -119,7 +122,8 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
         "qubit_reason": m.get("qubit_reason"),
         "calibration_date": m.get("calibration_date"),
         "program": {"compiler": m["compiler"], "steps": list(r.program.steps), "trotter_error": list(r.program.error_bound),
-                    "order": r.program.order, "dephasing": r.program.dephasing,
+                    "order": r.program.order, "dephasing": r.program.dephasing, "step_rule": m.get("step_rule"),
+                    "tomography": spec.tomography,
                     "realizations": r.program.realizations, "circuits": len(r.program.pubs),
                     "qubits": r.program.pubs[0][0].num_qubits,
                     "shots_per_realization": m.get("shots_per_realization"), "shots": m.get("shots"),
@@ -133,6 +137,8 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
         "estimated_qpu_seconds": m.get("estimated_qpu_seconds"),  # on the named IBM device (device targets)
         "gate_sets": m.get("gate_sets"),
         "warnings": m.get("warnings", []),
+        "energy_balance": r.energy_balance,
+        "zne": _zne_fields(r.zne),
     }
     d = r.device_reference
     if d is not None:
@@ -150,6 +156,28 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
                 "seconds_per_unit": d.seconds_per_unit,
                 "method": "exact Lindblad model + T1/T2 channels of the chosen qubits"}
     return out, r.reference
+
+
+def _zne_fields(z: dict | None) -> dict | None:
+    """results.json "zne": the zero-noise extrapolated curves with errors and intervals, the
+    factors' own values, the extrapolated device reference, amplification and shot cost
+    (:mod:`qbhw.zne`); resamples and states left out."""
+    if z is None:
+        return None
+    return {"factors": list(z["factors"]), "fit": z["fit"], "gates": z["gates"],
+            "interval": "95 % BCa interval of the extrapolated linear quantities over a bootstrap that resamples the "
+                        "realizations jointly across factors (each factor's shots independently); it carries the "
+                        "extrapolation's variance, not its bias: the extrapolated device reference shows that",
+            "battery_energy": {"value": z["e"], "stderr": z["e_err"], "ci95": z["e_ci"]},
+            "battery_ergotropy": {"value": z["w"], "stderr": z["w_err"], "ci95": z["w_ci"]},
+            "per_factor": {k: v for k, v in z["per_factor"].items()},
+            "amplification": z["amplification"],
+            "device_reference": {"battery_energy": z["device"]["e"], "battery_ergotropy": z["device"]["w"],
+                                 "per_factor_energy": z["device"]["e_factors"],
+                                 "per_factor_ergotropy": z["device"]["w_factors"]},
+            "shots": z["shots"],
+            "figures_of_merit": {k: {key: v for key, v in f.items() if key != "resamples"}
+                                 for k, f in z["figures"].items()}}
 
 
 def run_spec(spec: ExperimentSpec, *, jobs=None, progress=None, confirm: bool = False, backend=None) -> dict:
@@ -204,14 +232,30 @@ def _run_spec(spec, jobs, progress, confirm, backend) -> dict:
     return results
 
 
-def compile_spec(spec: ExperimentSpec):
+def compile_spec(spec: ExperimentSpec, *, backend=None):
     """The program ``spec`` runs (its model realised for its dephasing, compiled with its compile
-    options), without running it; errors re-keyed to the experiment file's keys."""
+    options; on a device target with noise-aware steps, the default there, for the device and
+    qubits the run would use: :func:`qbhw.experiment.device_program`), without running it;
+    errors re-keyed to the experiment file's keys."""
+    return _program(spec, backend)[0]
+
+
+def _program(spec: ExperimentSpec, backend):
+    """(:func:`compile_spec`'s program, the gate set it was compiled for: fractional True/False)."""
     try:
         model, _ = resolve_model(spec)
-        return compile_model(realised_model(model, spec.dephasing), spec.times,
-                             CompileOptions(dephasing=spec.dephasing, realizations=spec.realizations, seed=spec.seed,
-                                            **_compile_options(spec)))
+        realised = realised_model(model, spec.dephasing)
+        compile_options = _compile_options(spec)
+        steps = compile_options.pop("steps", None) or (
+            "noise-aware" if spec.target in DEVICE_TARGETS and not realised.recharge_times else "splitting")
+        options = CompileOptions(dephasing=spec.dephasing, realizations=spec.realizations, seed=spec.seed,
+                                 tomography=spec.tomography, steps=steps, **compile_options)
+        if steps == "noise-aware" and spec.target in DEVICE_TARGETS:
+            program, *_, fractional = device_program(realised, spec.times, options, spec.target,
+                                                     spec.backend if backend is None else backend, spec.qubits,
+                                                     spec.fractional)
+            return program, fractional
+        return compile_model(realised, spec.times, options), spec.fractional is True
     except InputError as err:
         raise file_key_error(err) from None
 
@@ -228,7 +272,7 @@ def dry_run_spec(spec: ExperimentSpec, *, backend=None) -> list[dict]:
     for label, s in runs:
         if s.target == "reference":
             raise InputError("run.target", "target 'reference' runs no circuits: there is nothing to validate")
-        program = compile_spec(s)
+        program, fractional = _program(s, backend)
         base = {"point": label, "target": s.target, "circuits": len(program.pubs),
                 "qubits_needed": program.pubs[0][0].num_qubits}
         if s.target in ("aer-ideal", execute.PULSE_TARGET):
@@ -237,6 +281,6 @@ def dry_run_spec(spec: ExperimentSpec, *, backend=None) -> list[dict]:
             continue
         result = execute.run(program, target=s.target, backend=s.backend if backend is None else backend,
                              shots=s.shots, qubits=s.qubits, options=dict(s.runtime_options) or None,
-                             dry_run=True, fractional=s.fractional)
+                             dry_run=True, fractional=fractional)
         out.append({**base, **result.metadata})
     return out

@@ -43,6 +43,7 @@ from .errors import InputError
 from .models import Model
 
 # models that charge through their jumps: dropping them ("none") would remove the model itself
+STEP_RULES = ("noise-aware", "splitting")
 CHARGED_BY_DISSIPATION = ("heat_engine_chargers", "heat_engine_explicit", "dissipative_charging",
                           "dark_state_charging")
 
@@ -54,7 +55,13 @@ class CompileOptions:
     ``collective_encoding`` of star/Dicke batteries; ``max_two_qubit_gates`` (None: the
     compiler's default); ``collision_time``: largest step of programs with first-order
     collisions; ``ancillas``: "parallel", "sequential" or "channel" use of the dissipation's
-    ancillas; ``seed`` of the random dephasing realizations."""
+    ancillas; ``seed`` of the random dephasing realizations; ``steps``: how the Trotter step
+    count of each time point is chosen, "splitting" (fewest steps whose splitting error is <=
+    accuracy) or "noise-aware" (least predicted total error on the device's qubits,
+    :mod:`qbhw.compile.noise_aware`; needs a device's fault model, see
+    :func:`qbhw.experiment.run_experiment`, where it is the default on device targets);
+    ``tomography``: the measured subsystems, "battery" or "battery+charger" (3^k bases of the
+    k measured qubits)."""
 
     dephasing: str = "kicks"
     realizations: int = 100
@@ -66,6 +73,8 @@ class CompileOptions:
     collision_time: float = 0.05
     ancillas: str = "parallel"
     seed: int | None = None
+    steps: str = "splitting"
+    tomography: str = "battery"
 
 
 def _dissipative(model: Model) -> bool:
@@ -90,11 +99,21 @@ def realised_model(model: Model, dephasing: str) -> Model:
     return replace(model, jumps=())
 
 
-def compile_model(model: Model, times, options: CompileOptions = CompileOptions()) -> Program:
-    """Compile ``model`` (already :func:`realised_model`) at ``times`` (module doc)."""
+def compile_model(model: Model, times, options: CompileOptions = CompileOptions(), *, fault_probability=None,
+                  step_counts=None) -> Program:
+    """Compile ``model`` (already :func:`realised_model`) at ``times`` (module doc).
+    ``fault_probability(t, k)``: the device's predicted fault probability of the time-t circuit
+    with k steps, required by ``options.steps == "noise-aware"`` (ignored by "splitting");
+    ``step_counts``: explicit steps per time point (cost probes)."""
     o = options
+    if o.steps not in STEP_RULES:
+        raise InputError("compile.steps", f"must be one of {STEP_RULES}, got {o.steps!r}")
+    if o.steps == "noise-aware" and fault_probability is None and step_counts is None:
+        raise InputError("compile.steps", "'noise-aware' steps need a device to predict its errors: use a device "
+                                          "target (aer-noisy, fake-local, ibm) or steps = 'splitting'")
     extra = {} if o.max_two_qubit_gates is None else {"max_two_qubit_gates": o.max_two_qubit_gates}
     return compile_program(model, times, order=o.order, accuracy=o.accuracy, max_step=o.max_step,
-                           dephasing=o.dephasing, realizations=o.realizations, seed=o.seed,
+                           dephasing=o.dephasing, realizations=o.realizations, seed=o.seed, tomography=o.tomography,
                            collective_encoding=o.collective_encoding, ancillas=o.ancillas,
-                           collision_time=o.collision_time, **extra)
+                           collision_time=o.collision_time, step_counts=step_counts,
+                           fault_probability=fault_probability if o.steps == "noise-aware" else None, **extra)

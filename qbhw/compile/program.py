@@ -33,6 +33,10 @@ before it, each interval with its own symmetric steps, and the chargers are rese
 two intervals' slots; the error bound is then the sum of the intervals' exact errors (each from
 the exact state after its event; every averaged step is contractive).
 
+Step counts: per time point the fewest steps whose split error is <= accuracy ("splitting"), or,
+given the device's predicted fault probability per (time, steps), the count of least predicted
+total error (:mod:`.noise_aware`; the splitting count is searched first and bounds it).
+
 Cost before work: the circuit count, the random angles held in parameter arrays and the
 two-qubit gates of the deepest circuit (estimated from the Pauli terms, first with the fewest
 steps max_step allows, then with the step counts found) are checked against the limits below
@@ -42,7 +46,7 @@ before any circuit is built; ResourceError names the key to change.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
@@ -55,7 +59,7 @@ from qiskit.quantum_info import SparsePauliOp
 from ..errors import InputError, ResourceError
 from ..models import Jump, Model
 from ..reference import evolve
-from . import dissipation
+from . import dissipation, noise_aware
 from .dephasing import (
     DEPHASING,
     DETERMINISTIC,
@@ -66,6 +70,7 @@ from .dephasing import (
     weak_angle,
 )
 from .encoding import COLLECTIVE_ENCODINGS, encode_qubits, encoded_width, encoding_isometry
+from .noise_aware import StepChoice
 from .trotter import (
     EXACT_LIMIT,
     LAB_FRAME_LIMIT,
@@ -73,6 +78,7 @@ from .trotter import (
     _dephasing_decay,
     dissipation_constant,
     error_constant,
+    exact_split_error,
     exact_steps,
     step_hamiltonian,
     steps_for,
@@ -121,7 +127,9 @@ class Program:
     circuit transpiled to TRANSPILE_BASIS at optimization level 2.  ``dissipation``: the blocks
     of non-dephasing jumps (:mod:`.dissipation`) with their kind, qubits and ancillas;
     ``ancilla_use`` the ``ancillas`` option; ``splitting_order`` the order in dt of the
-    averaged step (1 with first-order collisions, else 2 or the formula's)."""
+    averaged step (1 with first-order collisions, else 2 or the formula's); ``step_choices`` the
+    noise-aware step choice per time point > 0 (:class:`.noise_aware.StepChoice`), None for
+    splitting-only steps."""
 
     model: Model
     times: np.ndarray
@@ -138,6 +146,7 @@ class Program:
     dissipation: tuple[Mapping, ...] = ()
     ancilla_use: str = "parallel"
     splitting_order: int | None = None
+    step_choices: tuple[StepChoice, ...] | None = None  # noise-aware steps per time point > 0 (.noise_aware)
 
     @property
     def battery_levels(self):
@@ -311,7 +320,9 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
                     dephasing: str = "kicks", realizations: int = 100, tomography: str = "battery",
                     seed: int | None = None, collective_encoding: str = "qubits",
                     max_two_qubit_gates: int = MAX_TWO_QUBIT_GATES, ancillas: str = "parallel",
-                    collision_time: float | None = None) -> Program:
+                    collision_time: float | None = None,
+                    fault_probability: Callable[[float, int], float] | None = None,
+                    step_counts: Sequence[int] | None = None) -> Program:
     """Compile ``model`` at ``times`` (units 1/omega_B) into a Program (see module docstring).
 
     accuracy: target product-formula error bound per time point (trace norm); max_step: largest
@@ -320,8 +331,13 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
     (ceil(log2(N + 1)) qubits) or "auto" (both compiled, the one with fewer two-qubit gates
     kept, see Program.encoding_costs); max_two_qubit_gates: refuse (ResourceError) programs whose
     deepest circuit is estimated above it; ancillas: "parallel", "sequential" or "channel"
-    (:mod:`.dissipation`); collision_time: largest step of programs with first-order collisions.  Bad input raises InputError, work beyond the module's
-    limits ResourceError, both before any circuit is built.
+    (:mod:`.dissipation`); collision_time: largest step of programs with first-order collisions.
+    fault_probability(t, k): predicted probability of a device fault in the placed circuit of
+    time t with k steps; given, each time point gets the step count of least predicted total
+    error (:mod:`.noise_aware`, at most the splitting-only count; ``Program.step_choices``),
+    max_step notwithstanding; step_counts: explicit steps per time point instead of the search
+    (both need a program without recharge events).  Bad input raises InputError, work beyond
+    the module's limits ResourceError, both before any circuit is built.
     """
     times = _check_arguments(dephasing, tomography, realizations, accuracy, max_step, times, collective_encoding,
                              max_two_qubit_gates, ancillas, collision_time)
@@ -330,7 +346,8 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
         return _shallower_encoding(model, times, order=order, accuracy=accuracy, max_step=max_step,
                                    dephasing=dephasing, realizations=realizations, tomography=tomography, seed=seed,
                                    max_two_qubit_gates=max_two_qubit_gates, ancillas=ancillas,
-                                   collision_time=collision_time)
+                                   collision_time=collision_time, fault_probability=fault_probability,
+                                   step_counts=step_counts)
     needed = sum(encoded_width(s, collective_encoding) for s in model.subsystems)
     if needed > MAX_QUBITS:
         raise InputError(_size_key(model), f"model {model.name!r} needs {needed} qubits; at most {MAX_QUBITS} "
@@ -415,6 +432,13 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
     cap = max(0, min(MAX_STEPS, (max_two_qubit_gates - per_slot) // (per_step + per_slot) if per_step + per_slot
                      else MAX_STEPS))
     events = model.recharge_times
+    if (step_counts is not None or fault_probability is not None) and events:
+        raise InputError("compile.steps", f"model {model.name!r} recharges its chargers at {list(events)}: its steps "
+                                          "are searched per interval between events; use steps = 'splitting'")
+    if step_counts is not None and (len(step_counts) != times.size or any(
+            int(k) != k or k < (t > 0) or (t == 0 and k) for k, t in zip(step_counts, times))):
+        raise InputError("compile.step_counts", f"need one integer per time point, >= 1 for t > 0 and 0 at t = 0; "
+                                                f"got {list(step_counts)} for {times.size} times")
     if model.dimension <= EXACT_LIMIT:
         # the circuits' averaged evolution (emulated jumps L') against the exact states of the
         # model as given, on the code space: the two agree wherever the steps do not leak
@@ -436,10 +460,16 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
                                                           slot=slot, rate=rate)
             return searched[begin, end, share]
 
+        def split_error(t: float, k: int) -> float:
+            return exact_split_error(emulated, h_rot, gate, order, t, k, exact=exact[t], slot=slot)
+
         plans, bound = [], []
-        for t in times:
+        for ti, t in enumerate(times):
             intervals = _intervals(float(t), events)
-            found = [segment(b, e, accuracy / len(intervals)) for b, e in intervals]
+            if step_counts is not None:
+                found = [(int(step_counts[ti]), split_error(float(t), int(step_counts[ti])))] if intervals else []
+            else:
+                found = [segment(b, e, accuracy / len(intervals)) for b, e in intervals]
             plans.append([(b, e, k) for (b, e), (k, _) in zip(intervals, found)])
             bound.append(sum(err for _, err in found))
             if sum(k for k, _ in found) > cap:
@@ -452,16 +482,30 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
         const = error_constant(terms, order, gamma_max, stop_above=stop)
         # order 4: the kicks' splitting of the dissipator stays second order (t^3 / n^2)
         dis = dissipation_constant(float(np.linalg.norm(terms.to_matrix(), 2)), gamma_max) if order == 4 and gamma_max else 0.0
+
+        def split_error(t: float, k: int) -> float:
+            return const * t ** (order + 1) / k**order + dis * t**3 / k**2
+
         plans, bound = [], []
-        for t in times:
+        for ti, t in enumerate(times):
             intervals = _intervals(float(t), events)
             share = accuracy / max(1, len(intervals))
-            plans.append([(b, e, steps_for(e - b, const, order, share, max_step, dis)) for b, e in intervals])
-            bound.append(sum(const * (e - b) ** (order + 1) / k**order + dis * (e - b) ** 3 / k**2
-                             for b, e, k in plans[-1]))
-        at_least = const > stop
+            plans.append([(b, e, int(step_counts[ti]) if step_counts is not None else
+                           steps_for(e - b, const, order, share, max_step, dis)) for b, e in intervals])
+            bound.append(sum(split_error(e - b, k) for b, e, k in plans[-1]))
+        at_least = const > stop and step_counts is None
     steps, bound = [sum(k for _, _, k in plan) for plan in plans], tuple(bound)
     refuse_work(steps, at_least)
+    choices = None
+    if fault_probability is not None:  # splitting-only counts first (refused above if too deep), then the trade-off
+        choices = tuple(noise_aware.choose_steps(float(t), k, lambda j, t=float(t): split_error(t, j),
+                                                 lambda j, t=float(t): fault_probability(t, j), accuracy,
+                                                 k_min=f if collisions else 1)
+                        for t, k, f in zip(times, steps, floor) if k)
+        chosen = {c.time: c for c in choices}
+        plans = [[(0.0, float(t), chosen[float(t)].steps)] if k else [] for t, k in zip(times, steps)]
+        bound = tuple(chosen[float(t)].split_error if k else 0.0 for t, k in zip(times, steps))
+        steps = [chosen[float(t)].steps if k else 0 for t, k in zip(times, steps)]
     rng = np.random.default_rng(seed)
     ancilla_qubits = tuple(range(n, width))
     pieces = dissipation.Pieces(units, n, gate_synthesis, ancillas)
@@ -513,7 +557,8 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
     return Program(model, times, tuple(pubs), tuple(info), order, dephasing, realizations if randomized else 1,
                    tuple(steps), bound, ancilla_qubits, collective_encoding,
                    dissipation=tuple(u.report() for u in units), ancilla_use=ancillas,
-                   splitting_order=1 if collisions else (min(order, 2) if blocks or dephased else order))
+                   splitting_order=1 if collisions else (min(order, 2) if blocks or dephased else order),
+                   step_choices=choices)
 
 
 def _intervals(t: float, events: tuple[float, ...]) -> list[tuple[float, float]]:

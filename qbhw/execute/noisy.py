@@ -173,11 +173,14 @@ def _prepare(pubs, snapshot, target, initial_layout, optimization_level, seed_tr
         phys = used_qubits(isa)
         if not phys:
             raise ValueError(f"circuit {orig.name!r} acts on no qubit")
-        params = tuple(orig.parameters)
-        missing = set(isa.parameters) - set(params)
+        missing = set(isa.parameters) - set(orig.parameters)
         if missing:
             raise ValueError(f"circuit {orig.name!r}: transpiled circuit has unknown parameters {missing}")
-        out.append(IsaPub(compact_circuit(isa, phys), isa, phys, params, values, shots))
+        # the transpiler may drop a parameter without effect (a kick RZ just before a Z
+        # measurement): its column goes too, so every row binds exactly the ISA circuit's parameters
+        kept = [k for k, q in enumerate(orig.parameters) if q in set(isa.parameters)]
+        params = tuple(orig.parameters[k] for k in kept)
+        out.append(IsaPub(compact_circuit(isa, phys), isa, phys, params, values[:, kept], shots))
     return tuple(out)
 
 

@@ -5,13 +5,16 @@ ancilla qubits and mid-circuit resets the circuit spends on emulated dissipation
 ``dissipation`` summarises a program's emulated dissipation independently of any device (blocks
 of jumps, ancillas, resets per slot and per time point, the splitting order), ``describe`` says
 it in report lines.
+``fault_probabilities`` predicts the probability of a device fault per time point (gate errors
+and decoherence), ``fault_model`` extrapolates it to other step counts (the noise-aware step
+choice, :mod:`qbhw.compile.noise_aware`).
 ``two_qubit_comparison`` places a program twice on the same qubits of a Heron snapshot, with
 the CZ decomposition and with fractional RZZ gates, and compares their cost and gate error.
 Times in seconds."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -123,6 +126,63 @@ def gate_set_costs(program, prepared: Prepared) -> tuple[GateSetCost, ...]:
         out.append(GateSetCost(t, name, _two_qubit(pub.circuit), one_q, prepared.duration(worst),
                                gate_error(pub.circuit, pub.physical_qubits, snap)))
     return tuple(out)
+
+
+def fault_probabilities(program, prepared: Prepared) -> tuple[float, ...]:
+    """Per time point of ``program`` as placed by ``prepared`` (its costliest circuit): the
+    probability of a device fault, 1 - (1 - gate error) prod_q exp(-duration / T2_q) over the
+    placement's qubits (T2 capped at 2 T1).  The gate errors already hold the relaxation during
+    each gate; the product adds every qubit's decay over the whole duration, so on aer-noisy
+    (whose idle qubits do not decay) it overestimates, on a device it is what idling costs."""
+    snap = prepared.device.snapshot
+    rate = sum(1.0 / min(snap.qubits[q].t2, 2 * snap.qubits[q].t1) for q in prepared.qubits)
+    return tuple(1.0 - (1.0 - c.gate_error) * float(np.exp(-c.duration * rate)) for c in gate_set_costs(program, prepared))
+
+
+def cost_circuits(program):
+    """``program`` with one PUB per time point, the basis with the most rotations (Y, then X,
+    per measured qubit): the costliest tomography circuit, cheap to place for cost models."""
+    keep = {}
+    for i, info in enumerate(program.info):
+        j = keep.get(info.time_index)
+        score = (info.basis.count("Y"), info.basis.count("X"))
+        if j is None or score > (program.info[j].basis.count("Y"), program.info[j].basis.count("X")):
+            keep[info.time_index] = i
+    idx = sorted(keep.values())
+    return replace(program, pubs=tuple(program.pubs[i] for i in idx), info=tuple(program.info[i] for i in idx))
+
+
+def fault_model(program, prepared: Prepared, probe, probe_prepared: Prepared):
+    """(t, k) -> predicted fault probability (:func:`fault_probabilities`) of the time-t circuit
+    with k Trotter steps on the same qubits, from two placements of the same times with
+    different step counts (``program`` and ``probe``): log(1 - P) and the duration are linear
+    in k (every step is the same circuit), their per-step slopes measured per time point
+    (where both counts agree, the slope of the deepest time point that has one)."""
+    snap = prepared.device.snapshot
+    rate = sum(1.0 / min(snap.qubits[q].t2, 2 * snap.qubits[q].t1) for q in prepared.qubits)
+    a, b = gate_set_costs(program, prepared), gate_set_costs(probe, probe_prepared)
+    lines = {}
+    for c1, c2, k1, k2 in zip(a, b, steps_per_time(program), steps_per_time(probe)):
+        log1, log2 = np.log1p(-c1.gate_error), np.log1p(-c2.gate_error)
+        slope = ((log1 - log2) / (k1 - k2), (c1.duration - c2.duration) / (k1 - k2)) if k1 != k2 else None
+        lines[c1.time] = (k1, log1, c1.duration, slope)
+    sloped = [v for v in lines.values() if v[3] is not None]
+    default = max(sloped, key=lambda v: v[0])[3] if sloped else (0.0, 0.0)
+
+    def fault(t: float, k: int) -> float:
+        k1, log1, duration, slope = lines[float(t)]
+        s_log, s_duration = slope or default
+        log_survival = log1 + s_log * (k - k1) - max(duration + s_duration * (k - k1), 0.0) * rate
+        return float(-np.expm1(min(log_survival, 0.0)))
+    return fault
+
+
+def steps_per_time(program) -> list[int]:
+    """Trotter steps per time point of ``program``."""
+    steps = {}
+    for info in program.info:
+        steps.setdefault(info.time_index, info.steps)
+    return [steps[i] for i in range(program.times.size)]
 
 
 def two_qubit_comparison(program, *, backend=None, qubits=None) -> tuple[GateSetCost, ...]:

@@ -19,20 +19,19 @@ def point_qpu_seconds(spec, devices: dict) -> float:
     from dataclasses import replace
 
     from ..execute import device, prepare
-    from ..execute.runtime import build_options, estimate_qpu_seconds
-    from ..execute.targets import shots_per_pub
+    from ..execute.runtime import build_options
+    from ..execute.targets import qpu_seconds, shots_per_pub
     from ..results import compile_spec
 
     key = (spec.backend, spec.fractional)
     if key not in devices:
-        devices[key] = device("ibm", spec.backend, fractional=spec.fractional)
+        devices[key] = device("ibm", spec.backend, fractional=spec.fractional is True)
     dev = devices[key]
-    program = compile_spec(spec)
+    program = compile_spec(spec, backend=dev.backend)
     prepared = prepare(program, dev, spec.qubits)
     isa = tuple(replace(pub, shots=n) for pub, n in zip(prepared.isa, shots_per_pub(program, spec.shots), strict=True))
     runtime = build_options(shots=spec.shots, seed=spec.seed, **dict(spec.runtime_options))
-    rep = runtime.get("execution", {}).get("rep_delay", dev.snapshot.default_rep_delay or 250e-6)
-    return estimate_qpu_seconds(isa, dev.backend.target, shots=spec.shots, rep_delay=rep)
+    return qpu_seconds(prepared, isa, spec.shots, rep_delay=runtime.get("execution", {}).get("rep_delay"))
 
 
 def check_grid_cost(todo, *, confirm: bool, quiet: bool) -> float:
