@@ -10,7 +10,8 @@ its time 0.975, late W/E_B 0.945 (BCa for the power figures gave 0.885 / 0.91).
 With --pairs K (default 200) each of the first K runs is paired with a run of F/g = 1.0 and the
 ratio of their maximum average powers (the collective-advantage rule, qbhw.analysis.figure_ratio:
 paired bootstrap resamples of two independent runs) is checked the same way against the exact
-curves' ratio.
+curves' ratio.  Measured (200 pairs, 2026-12-02, 1599 s for the 200 seeds + the pairs): ratio
+coverage 0.960, median width 0.161 around the exact 0.505: PASS; the single figures as above.
 
     .venv/bin/python benchmarks/acceptance_figures_coverage.py [--seeds 200]
 """

@@ -269,7 +269,7 @@ def run(program, *, target: str = "aer-ideal", shots: int = 4000, seed: int | No
     e.g. ``dynamical_decoupling="XY4"``, ``twirling=True``); dry_run: validate on the device
     without running (IBM only); confirm: allow IBM runs above :data:`CONFIRM_QPU_SECONDS`;
     progress(done, total): called after each chunk of PUBs; fractional: see :func:`device`;
-    pulse_options: keywords of :func:`qbhw.pulse.target.run_pulse` (``levels``, ``leaked_as``)."""
+    pulse_options: keywords of :func:`qbhw.pulse.target.run_pulse` (``levels``, ``leaked_as``, ``crosstalk``)."""
     per = shots_per_pub(program, shots)
     if fractional and target in ("aer-ideal", PULSE_TARGET):
         raise InputError("fractional", "gate sets matter on devices only; use a device target (e.g. 'aer-noisy')")
