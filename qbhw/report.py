@@ -179,6 +179,13 @@ def plot_charging(path: Path, results: dict) -> None:
             ax.plot(t, deco, ":^", color="tab:green", lw=1.2, ms=3, label="Lindblad + qubit T1/T2 (b), at the run's times")
         if results.get(key) is not None and results.get("measured", False):
             _error_bars(ax, results, key, color="tab:blue")
+        zne = (results.get("zne") or {}).get(key)
+        if zne is not None:  # beside the raw points, shifted by 1 % of the window to stay readable
+            value, ci = np.asarray(zne["value"], dtype=float), np.asarray(zne["ci95"], dtype=float)
+            ax.errorbar(t + 0.01 * np.ptp(t), value, yerr=np.clip(np.stack([value - ci[:, 0], ci[:, 1] - value]), 0, None),
+                        fmt="D", ms=3.5, capsize=2, color="tab:purple",
+                        label=f"zero-noise extrapolated ({results['zne']['fit']}, factors "
+                              f"{', '.join(f'{c:g}' for c in results['zne']['factors'])}), 95 % interval")
         ax.set_xlabel(r"time $t\,\omega_B$")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
