@@ -192,20 +192,18 @@ def noise_aware_program(model: Model, times, options: CompileOptions, dev, qubit
     model, gates and duration None, where the device refuses that program) come back too."""
     splitting = replace(options, steps="splitting")
     program = compile_model(model, times, splitting)
-    ladder = [execute.resources.cost_circuits(program)]
-    first = refusal = None
-    while first is None:
-        if len(ladder) > 1 and max(execute.resources.steps_per_time(ladder[-2])) <= 1:
-            raise refusal
-        halved = [_probe_steps(k) for k in execute.resources.steps_per_time(ladder[-1])]
-        ladder.append(execute.resources.cost_circuits(compile_model(model, times, splitting, step_counts=halved)))
+    probe = lambda costs, rule: execute.resources.cost_circuits(compile_model(
+        model, times, splitting, step_counts=[rule(k) for k in execute.resources.steps_per_time(costs)]))
+    deep = splitting_costs = execute.resources.cost_circuits(program)
+    while True:
         try:
-            first = execute.prepare(ladder[-2], dev, qubits)
+            first = execute.prepare(deep, dev, qubits)
+            break
         except InputError as refused:  # no qubits keep coherence that long: choose for fewer steps
-            if refused.key != "times":
-                raise
-            refusal = refusal or refused
-    deep, shallow = ladder[-2], ladder[-1]
+            if refused.key != "times" or max(execute.resources.steps_per_time(deep)) <= 1:
+                raise  # (the latter: even one step per time point is refused)
+            deep = probe(deep, _halved)
+    shallow = probe(deep, _probe_steps)
 
     def recompiled(placed):
         fault = execute.resources.fault_model(deep, placed, shallow, execute.prepare(shallow, dev, placed.qubits))
@@ -213,7 +211,8 @@ def noise_aware_program(model: Model, times, options: CompileOptions, dev, qubit
 
     (chosen, fault), placed = recompiled(first), first
     depth = f"{max(execute.resources.steps_per_time(deep))} steps at t = {float(program.times[-1]):g}"
-    which = "splitting-only program" if deep is ladder[0] else "deepest halving of the splitting-only steps it allows"
+    which = ("splitting-only program" if deep is splitting_costs else
+             "deepest halving of the splitting-only steps it allows")
     reason = f"{first.reason}; chosen for the {which} ({depth}), kept for the noise-aware one"
     if qubits is None:
         better, why = execute.choose_qubits(chosen, dev.snapshot)
@@ -222,7 +221,7 @@ def noise_aware_program(model: Model, times, options: CompileOptions, dev, qubit
             chosen, fault = recompiled(placed)
             reason = (f"{why}; chosen for the noise-aware program, compiled first for the {which}'s qubits "
                       f"{list(first.qubits)} ({depth}), then recompiled for these")
-    return chosen, placed.qubits, reason, _baseline(program, deep if deep is ladder[0] else None, placed, fault)
+    return chosen, placed.qubits, reason, _baseline(program, deep if deep is splitting_costs else None, placed, fault)
 
 
 def device_program(model: Model, times, options: CompileOptions, target: str, backend, qubits, fractional):
@@ -253,6 +252,11 @@ def _baseline(program, cost, placed, fault) -> list[dict]:
     return [{"steps": k, "two_qubit_gates": None, "duration": None, "split_error": e,
              "fault_probability": fault(float(t), k), "refused": True}
             for t, k, e in zip(program.times, program.steps, program.error_bound)]
+
+
+def _halved(k: int) -> int:
+    """Steps of the next, shallower candidate placement: half of k, at least 1 (0 at t = 0)."""
+    return 0 if k == 0 else max(1, k // 2)
 
 
 def _probe_steps(k: int) -> int:
