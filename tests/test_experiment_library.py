@@ -1,6 +1,7 @@
 """The experiment library (experiments/lib_*.toml, benchmarks/experiment_library.py): every file
-parses and runs at reduced size, and its exact numbers match the seeds' claims or physics.md's
-corrections, computed here from closed forms (never copied from qbhw's output)."""
+parses and runs at reduced size on its own target (or is refused with a reason), its exact
+numbers match the seeds' claims or physics.md's corrections, computed here from closed forms
+(never copied from qbhw's output), and the README's results block is what the driver writes."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ SIN2_MAX = 0.7246113537767085  # max_u sin^2(u) / u (at u = 1.16556), closed for
 def exact_runs(stem: str) -> dict:
     """{coords tuple: results} of one library file at reduced size on target "reference"."""
     (path,) = [f for f in FILES if f.stem == stem]
-    runs = lib.run_file(path, reduced=True, target="reference", write=False, cost=False)
+    runs = lib.run_file(path, reduced=True, target="reference", write=False)
     assert all(r.error is None for r in runs), [r.error for r in runs]
     return {tuple(r.coords.values()): r.results for r in runs}
 
@@ -150,14 +151,17 @@ def test_driver_table_from_a_measured_run(tmp_path):
     the same rows from the folders."""
     out, table = tmp_path / "library", tmp_path / "table.md"
     assert lib.main(["--reduced", "--target", "aer-ideal", "--only", "lib_03", "--out", str(out),
-                     "--table", str(table), "--dicke-max-n", "0"]) == 0
+                     "--table", str(table), "--dicke-max-n", "0", "--figures", str(tmp_path / "figures"),
+                     "--readme", "none"]) == 0
     text = table.read_text()
     rows = [line for line in text.splitlines() if line.startswith("| lib_03_charging_time_vs_gamma")]
     assert len(rows) == 5 and all(" [" in r for r in rows)
     assert (out / "lib_03_charging_time_vs_gamma" / "points" / "gamma_c=1.41" / "results.json").exists()
     again = tmp_path / "again.md"
-    assert lib.main(["--table-only", "--out", str(out), "--table", str(again), "--dicke-max-n", "0"]) == 0
+    assert lib.main(["--table-only", "--out", str(out), "--table", str(again), "--dicke-max-n", "0",
+                     "--figures", "none", "--readme", "none"]) == 0
     assert [r for r in again.read_text().splitlines() if r.startswith("| lib_03")] == rows
+    assert (tmp_path / "figures" / "lib_03_charging_time_vs_gamma.png").stat().st_size > 10_000
 
 
 def test_oscillator_and_spin_chain_files_run():
@@ -165,3 +169,88 @@ def test_oscillator_and_spin_chain_files_run():
     for stem in ("lib_04_tls_oscillator", "lib_05_oscillator_pair", "lib_10_spin_chain"):
         for results in exact_runs(stem).values():
             assert np.isfinite(results["summary"]["max_average_power"])
+
+
+def _block(text: str) -> str:
+    return text[text.index(lib.BEGIN): text.index(lib.END) + len(lib.END)]
+
+
+def test_readme_block_is_what_table_only_writes(tmp_path):
+    """The README's library block is written between its two marker lines by the driver (the rest
+    of the README untouched), carries the table's rows, the command and commit that produced the
+    runs and links to figures that exist, and --table-only rewrites exactly the same block from
+    the stored run folders."""
+    original = (ROOT / "README.md").read_text()
+    assert original.count(lib.BEGIN) == 1 and original.count(lib.END) == 1
+    out, table, figures = tmp_path / "library", tmp_path / "docs" / "table.md", tmp_path / "docs" / "figures"
+    readme = tmp_path / "README.md"
+    readme.write_text(original)
+    common = ["--out", str(out), "--table", str(table), "--figures", str(figures), "--readme", str(readme),
+              "--dicke-max-n", "0"]
+    assert lib.main(["--reduced", "--target", "reference", "--only", "lib_02,lib_12", *common]) == 0
+    written = readme.read_text()
+    block = _block(written)
+    assert written.replace(block, "") == original.replace(_block(original), "")
+    table_rows = [r for r in table.read_text().splitlines() if r.startswith(("| lib_", "| global", "| Dicke"))]
+    assert len(table_rows) == 8 and all(r in block.splitlines() for r in table_rows)  # 7 F values + lib_12
+    assert "--only lib_02,lib_12 " in block and "` at commit " in block
+    for stem in ("lib_02_steady_ergotropy_vs_drive", "lib_12_dissipative_charging"):
+        png = figures / f"{stem}.png"
+        assert f"[{stem}](docs/figures/{stem}.png)" in block
+        assert 10_000 < png.stat().st_size < 300_000
+    readme.write_text(original)
+    assert lib.main(["--table-only", *common]) == 0
+    assert _block(readme.read_text()) == block
+
+
+def test_figures_draw_refused_and_exact_only_runs(tmp_path):
+    """A figure still draws when a sweep point was refused (its reason in the caption) and
+    when every run is exact only."""
+    stem = "lib_06_star_late_ratio"
+    (path,) = [f for f in FILES if f.stem == stem]
+    runs = lib.run_file(path, reduced=True, target="reference", write=False,
+                        keep=lambda c: c["n_batteries"] < 3)
+    refused = lib.Run(stem, {"n_batteries": 3, "F": 0.94}, tmp_path, None,
+                      "ResourceError: times: no star keeps coherence for 158.7 us; shorten the evolution", 0.0, None)
+    caption = lib._caption([*runs, refused])
+    assert "refused n_batteries=3,F=0.94: ResourceError: times: no star keeps coherence for 158.7 us" in caption
+    assert "shorten" not in caption
+    (png,) = lib.write_figures([*runs, refused], tmp_path)
+    assert png.name == f"{stem}.png" and png.stat().st_size > 10_000
+
+
+#: smaller than --reduced (lib.REDUCED) so that all 15 files run in the suite: 3 times (first,
+#: middle, last: the deepest circuit, which decides a refusal, is kept), 2 realizations, 500 shots,
+#: and of a sweep its first point only (the smallest system: the larger ones, 6-qubit tomography of
+#: Dicke N = 3 or the n = 6 chain, take minutes each; docs/library_table.md has them all)
+SMOKE = {"times": 3, "realizations": 2, "shots": 500, "bootstrap": 10}
+REFUSALS = ("InputError: ", "ResourceError: ")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", FILES, ids=lambda f: f.stem[:6])
+def test_every_file_runs_on_its_own_target_at_reduced_size(path):
+    """Each library file, unchanged but for its size, on its own default target (aer-noisy with
+    the fake_fez snapshot, or reference): its first sweep point completes with measured curves and
+    intervals beside the exact ones, or is refused before running with an InputError /
+    ResourceError that names the limit (docs/library_table.md "Runs not done": lib_14 today)."""
+    spec = load(path)
+    first = lib.points(spec)[0][0]
+    runs = lib.run_file(path, reduced=True, write=False, size=SMOKE, keep=lambda c: c == first)
+    assert [r.coords for r in runs] == [first]
+    for r in runs:
+        if r.error is not None:
+            assert r.error.startswith(REFUSALS) and len(lib.short_reason(r.error)) > 30, r.error
+            continue
+        res = r.results
+        assert res["target"] == spec.target and len(res["times"]) == min(3, len(spec.times))
+        exact = np.asarray(res["reference"]["battery_energy"], dtype=float)
+        assert np.all(np.isfinite(exact))
+        if spec.target == "reference":
+            continue
+        assert res["backend"] == "fake_fez" and res["estimated_qpu_seconds"] > 0
+        for key in ("battery_energy", "battery_ergotropy"):
+            v, ci = np.asarray(res[key]["value"], dtype=float), np.asarray(res[key]["ci95"], dtype=float)
+            assert np.all(np.isfinite(v)) and np.all(np.isfinite(ci)) and np.all(ci[:, 0] <= ci[:, 1])
+        _, depth, shots = lib.circuit_cost(res)
+        assert depth > 0 and shots > 0
