@@ -32,6 +32,7 @@ passive states).
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import norm
 from scipy.stats import t as t_dist
 
 from . import execute
@@ -259,7 +260,10 @@ def figure_interval(name: str, value: float, samples: np.ndarray, realizations: 
     finite = samples[np.isfinite(samples)]
     stderr = float(finite.std(ddof=1)) if finite.size > 1 else np.nan
     if name in SYMMETRIC_FIGURES and np.isfinite(value) and np.isfinite(stderr):
-        half = t_dist.ppf((1 + CONFIDENCE) / 2, max(m - 1, 1)) * stderr * (np.sqrt(m / (m - 1)) if m > 1 else 1.0)
+        # m realizations: Student-t with m - 1 degrees of freedom; one (a deterministic program,
+        # resampled over its shots): the normal quantile, as interval() does
+        half = stderr * (t_dist.ppf((1 + CONFIDENCE) / 2, m - 1) * np.sqrt(m / (m - 1)) if m > 1 else
+                         norm.ppf((1 + CONFIDENCE) / 2))
         ci, kind = np.clip([value - half, value + half], *bounds), "Student-t from the bootstrap error"
     elif np.isfinite(value) and samples.size > 1:
         # an unsettled resample (tau = inf) counts as later than any time of the run

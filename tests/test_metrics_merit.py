@@ -59,3 +59,14 @@ def test_peak_average_power_is_the_vertex_of_a_quadratic_power_curve():
     c, t_star = 0.3, 2.63
     power, when = peak_average_power(t, t * (c - (t - t_star) ** 2))
     assert power == pytest.approx(c, abs=1e-12) and when == pytest.approx(t_star, abs=1e-12)
+
+
+def test_symmetric_figure_interval_of_a_shot_bootstrap_is_normal():
+    """One realization (a deterministic program, bootstrap over shots): value +- 1.96 sigma, not
+    the Student-t of zero degrees of freedom (12.7 sigma at 1 dof, as before)."""
+    from qbhw.analysis import figure_interval
+
+    samples = np.random.default_rng(0).normal(1.0, 0.1, 4000)
+    low, high = figure_interval("max_average_power", 1.0, samples, 1, 10.0)["ci95"]
+    sigma = samples.std(ddof=1)
+    assert high - 1.0 == pytest.approx(1.959964 * sigma, rel=1e-6) and 1.0 - low == pytest.approx(1.959964 * sigma, rel=1e-6)
