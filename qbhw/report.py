@@ -342,6 +342,9 @@ def markdown(results: dict) -> str:
                      f"program's {prog['circuits']} tomography settings x {prog['shots_per_realization']} shots per "
                      f"realization; true leakage out of the qubit levels max {leak.max():.2g} (read as "
                      f"{pulse['leaked_read_as']}); pulse parameters in results.json")
+        crosstalk = ((pulse.get("parameters") or {}).get("device") or {}).get("crosstalk") or {}
+        if crosstalk.get("source", "off") != "off":
+            lines.append(f"- drive crosstalk: {crosstalk['source']}")
     elif prog:
         lines.append(f"- program: {prog['circuits']} circuits, order-{prog['order']} product formula, up to "
                      f"{max(prog['steps'])} steps, {prog['realizations']} `{prog['dephasing']}` realizations x "
