@@ -34,14 +34,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from test_execute_independent import ALPHA, fisher, pearson_p_values  # noqa: E402  (the suite's test)
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from experiment_library import reduced_times  # noqa: E402
+
 DEVICE_TARGETS = ("aer-noisy", "fake-local", "ibm")
 
 
 def reduced(spec, times: int, realizations: int, shots: int):
-    """``spec`` with ``times`` of its time points (first and last kept), fewer realizations and shots."""
-    idx = np.unique(np.round(np.linspace(0, len(spec.times) - 1, min(times, len(spec.times)))).astype(int))
-    return replace(spec, times=tuple(float(spec.times[i]) for i in idx),
-                   realizations=min(spec.realizations, realizations), shots=min(spec.shots, shots))
+    """``spec`` with ``times`` of its time points (the library's choice: first and last kept), fewer
+    realizations and shots."""
+    return replace(spec, times=reduced_times(spec.times, times), realizations=min(spec.realizations, realizations),
+                   shots=min(spec.shots, shots))
 
 
 def runs(only: str | None, all_points: bool):

@@ -134,22 +134,11 @@ def with_assignment_circuits(program: Program, shots: int) -> Program:
     return replace(program, pubs=program.pubs + tuple(extra))
 
 
-def _device(target: str, backend, fractional: bool):
-    """:func:`qbhw.execute.device` with (``fractional``) or without the fractional gates, also
-    from an aer-noisy snapshot that already carries them (the CLI resolves the backend with
-    the run's gate set)."""
-    if target == "aer-noisy" and not fractional and "rzz" in getattr(backend, "basis_gates", ()):
-        drop = ("rzz", "rx")
-        return execute.Device("aer-noisy", replace(backend, basis_gates=tuple(g for g in backend.basis_gates
-                                                                               if g not in drop),
-                                                   instructions=tuple(g for g in backend.instructions if g not in drop)))
-    return execute.device(target, backend, fractional=fractional)
-
-
 def _gate_sets(program, prepared, fractional: bool):
     """The run's placement and the other gate set (CZ <-> fractional RZZ) on the same qubits of
     the Heron snapshot, CZ first (:func:`qbhw.execute.resources.gate_set_costs`)."""
-    other = execute.prepare(program, _device("aer-noisy", prepared.device.snapshot, not fractional), prepared.qubits)
+    other = execute.prepare(program, execute.device("aer-noisy", prepared.device.snapshot, fractional=not fractional),
+                            prepared.qubits)
     cz, rzz = (other, prepared) if fractional else (prepared, other)
     return execute.resources.gate_set_costs(program, cz) + execute.resources.gate_set_costs(program, rzz)
 
@@ -158,7 +147,7 @@ def _gate_set_offers(target: str, backend) -> list[bool]:
     """The gate sets ``fractional="auto"`` chooses from: CZ (False), and RZZ (True) where the
     device offers it (Heron snapshots on aer-noisy, Heron IBM backends; not fake-local)."""
     try:
-        _device(target, backend, True)
+        execute.device(target, backend, fractional=True)
     except (ValueError, InputError):
         return [False]
     return [False, True]
@@ -230,7 +219,8 @@ def device_program(model: Model, times, options: CompileOptions, target: str, ba
     the device offers and keeps the one of least predicted total error summed over the times
     (the reason says so), otherwise the given one."""
     offers = _gate_set_offers(target, backend) if fractional == "auto" else [bool(fractional)]
-    compiled = {f: noise_aware_program(model, times, options, _device(target, backend, f), qubits) for f in offers}
+    compiled = {f: noise_aware_program(model, times, options, execute.device(target, backend, fractional=f), qubits)
+                for f in offers}
     predicted = {f: sum(c.total_error for c in p.step_choices or ()) for f, (p, *_) in compiled.items()}
     chosen = min(offers, key=predicted.get)
     program, placed_qubits, reason, baseline = compiled[chosen]
@@ -352,7 +342,9 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     seeds = np.random.SeedSequence(seed).generate_state(5)  # the first three as before zne
     realised = realised_model(model, dephasing)
     # before any circuit: a truncation error costs nothing
-    reference = evolve(realised, times, frame=circuit_frame(realised), truncation_tol=truncation_tol)
+    # the full states only for the energy balance of a measured charger
+    reference = evolve(realised, times, frame=circuit_frame(realised), truncation_tol=truncation_tol,
+                       full_state=tomography != "battery")
     on_device = target not in ("aer-ideal", execute.PULSE_TARGET)
     if steps is None:
         steps = "noise-aware" if on_device and not realised.recharge_times else "splitting"
@@ -377,7 +369,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
                           backend=backend, qubits=qubits, pulse_options=pulse_options)
     else:
         runnable = with_assignment_circuits(program, shots) if mitigation == "measured" else program
-        prepared = execute.prepare(runnable, _device(target, backend, fractional), qubits)
+        prepared = execute.prepare(runnable, execute.device(target, backend, fractional=fractional), qubits)
         if reason is not None:
             prepared = replace(prepared, reason=reason)
         run = execute.run_prepared(runnable, prepared, shots=shots, seed=run_seed, directory=directory,
@@ -404,8 +396,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
         warnings += zne.pop("warnings")
     balance = None
     if tomography != "battery":
-        full = evolve(realised, times, frame=circuit_frame(realised), truncation_tol=truncation_tol, full_state=True)
-        balance = energy_balance_estimates(program, a, full.states)
+        balance = energy_balance_estimates(program, a, reference.states)
     dropped = realised is not model
     meta = {**run.metadata, "steps": program.steps, "step_rule": steps, "trotter_error": program.error_bound, "dephasing": dephasing,
             "compiler": "pulse" if target == execute.PULSE_TARGET else compiler_for(realised), "bootstrap": bootstrap, "confidence": CONFIDENCE,

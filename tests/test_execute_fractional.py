@@ -36,6 +36,10 @@ def test_fractional_snapshot_uses_reported_rzz_and_copies_missing_ones():
         with_fractional_gates(find("fake_sherbrooke-2025-02-26"))
     with pytest.raises(ValueError, match="no RZZ gate"):
         execute.device("fake-local", "fake_fez", fractional=True)
+    # a snapshot already carrying them (the CLI resolves the run's gate set) compiles plain without
+    plain = execute.device("aer-noisy", frac).snapshot
+    assert (plain.basis_gates, plain.instructions) == (FEZ.basis_gates, FEZ.instructions)
+    assert execute.device("aer-noisy", frac, fractional=True).snapshot.basis_gates == frac.basis_gates
 
 
 @pytest.mark.parametrize("model", [tls_pair(1.0, 0.5, 1.0), spin_chain(3, 0.3, 0.5)], ids=lambda m: m.name)

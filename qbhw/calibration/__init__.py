@@ -7,6 +7,7 @@ from .noise import compact_circuit, full_target, noise_model, sub_target, used_q
 from .selection import MIN_COHERENCE, QubitChoice, check_coherence, select_chain, select_pair, select_star
 from .snapshot import (
     with_fractional_gates,
+    without_fractional_gates,
     CalibrationSnapshot,
     GateCalibration,
     QubitCalibration,
@@ -39,5 +40,6 @@ __all__ = [
     "select_chain",
     "check_coherence",
     "with_fractional_gates",
+    "without_fractional_gates",
     "MIN_COHERENCE",
 ]

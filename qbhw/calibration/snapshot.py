@@ -462,3 +462,16 @@ def with_fractional_gates(snapshot: CalibrationSnapshot) -> CalibrationSnapshot:
                   for g in snapshot.gates + copies)
     return replace(snapshot, basis_gates=snapshot.basis_gates + ("rzz", "rx"),
                    instructions=snapshot.instructions + ("rzz", "rx"), gates=gates)
+
+
+FRACTIONAL_GATES = ("rzz", "rx")
+
+
+def without_fractional_gates(snapshot: CalibrationSnapshot) -> CalibrationSnapshot:
+    """``snapshot`` compiling to its plain gate set: the fractional RZZ/RX left out of its basis
+    and instructions (their calibrations stay for :func:`with_fractional_gates`); unchanged
+    when it has none."""
+    if not set(FRACTIONAL_GATES) & set(snapshot.basis_gates + snapshot.instructions):
+        return snapshot
+    return replace(snapshot, basis_gates=tuple(g for g in snapshot.basis_gates if g not in FRACTIONAL_GATES),
+                   instructions=tuple(g for g in snapshot.instructions if g not in FRACTIONAL_GATES))

@@ -85,15 +85,15 @@ def fake_backend(name: str):
 def device(target: str, backend=None, *, fractional: bool = False) -> Device:
     """Resolve ``target`` and ``backend`` (see module doc) into a :class:`Device`.
     fractional: compile with IBM's fractional gates (RZZ(theta) for 0 < theta <= pi/2 and RX,
-    Heron only): the snapshot gains them on "aer-noisy", the backend is opened with them on
+    Heron only): the snapshot gains them on "aer-noisy" (and loses them without), the backend is opened with them on
     "ibm"; fake backends' local simulators have none."""
-    from ..calibration import CalibrationSnapshot, find, snapshot_backend, with_fractional_gates
+    from ..calibration import CalibrationSnapshot, find, snapshot_backend, with_fractional_gates, without_fractional_gates
 
     if target not in DEVICE_TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
     if target == "aer-noisy":
         snap = backend if isinstance(backend, CalibrationSnapshot) else find(backend or DEFAULT_CALIBRATION)
-        return Device(target, with_fractional_gates(snap) if fractional else snap)
+        return Device(target, with_fractional_gates(snap) if fractional else without_fractional_gates(snap))
     if backend is None:
         raise ValueError(f"backend: target {target!r} needs a backend name (e.g. 'fake_fez' or 'ibm_fez')")
     if isinstance(backend, str):
