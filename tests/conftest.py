@@ -12,3 +12,9 @@ def worker():
     need_pulse_env()
     with PulseWorker() as w:
         yield w
+
+
+@pytest.fixture(autouse=True)
+def _qbhw_home(tmp_path_factory, monkeypatch):
+    """No test reads or writes the user's QPU usage ledger."""
+    monkeypatch.setenv("QBHW_HOME", str(tmp_path_factory.mktemp("qbhw-home")))

@@ -17,10 +17,12 @@ target        executor              runs the ISA PUBs with
 Executors are what :mod:`.manifest` drives: ``name`` (backend name), ``synchronous`` (True
 when ``submit`` has already computed the counts, as local simulators do), ``equal_shots``
 (True when a job may only hold PUBs of one shot count, as the runtime's executor Sampler
-demands; :func:`job_chunks`), ``submit(pub_indices, seeds) -> job_id`` and ``fetch(job_id,
+demands; :func:`job_chunks`), ``submit(pub_indices, seeds) -> job_id``, ``fetch(job_id,
 pub_indices) -> list of counts arrays, or None if that job cannot be retrieved`` (a local job
-lost with its process).  Every PUB runs with its own shots per parameter row
-(``IsaPub.shots``); ``shots`` / the runtime options' ``default_shots`` serve PUBs without.
+lost with its process) and ``reported_seconds(job_id) -> float | None`` (the QPU seconds a job
+fetched by this executor reported, :func:`qbhw.execute.budget.job_usage`; None for
+simulators).  Every PUB runs with its own shots per parameter row (``IsaPub.shots``);
+``shots`` / the runtime options' ``default_shots`` serve PUBs without.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class LocalNoisyExecutor:
     def fetch(self, job_id: str, indices: Sequence[int]):
         return self._jobs.get(job_id)
 
+    def reported_seconds(self, job_id: str) -> None:
+        return None  # a simulation uses no QPU time
+
 
 class RuntimeExecutor:
     """Executor over qiskit-ibm-runtime (:mod:`qbhw.execute.runtime`): a fake backend runs in
@@ -79,6 +84,7 @@ class RuntimeExecutor:
         self.name = backend.name
         self.synchronous = is_local(backend)
         self._jobs: dict = {}
+        self._usage: dict[str, dict] = {}
 
     def submit(self, indices: Sequence[int], seeds: Sequence[int | None]) -> str:
         from .runtime import submit
@@ -89,6 +95,8 @@ class RuntimeExecutor:
         return job_id
 
     def fetch(self, job_id: str, indices: Sequence[int]):
+        from .budget import job_usage
+
         if job_id in self._jobs:
             job = self._jobs[job_id]
         elif self.synchronous:
@@ -98,7 +106,17 @@ class RuntimeExecutor:
         result = job.result()
         if len(result) != len(indices):
             raise ValueError(f"job {job_id} returned {len(result)} PUB results, the manifest lists {len(indices)}")
+        self._usage[job_id] = {"job_id": job_id, "pub_indices": list(indices),  # read once the job is finished
+                               "reported_seconds": None if self.synchronous else job_usage(job)}
         return [counts_from_pub_result(r, self.isa_pubs[i].full_circuit) for r, i in zip(result, indices)]
+
+    def reported_seconds(self, job_id: str) -> float | None:
+        """QPU seconds job ``job_id`` reported when this executor fetched it (local mode: None)."""
+        return self._usage.get(job_id, {}).get("reported_seconds")
+
+    def fetched_jobs(self) -> list[dict]:
+        """Every job this executor fetched, in order: ``job_id``, ``pub_indices``, ``reported_seconds``."""
+        return [dict(u) for u in self._usage.values()]
 
 
 def job_chunks(indices: Sequence[int], shots: Sequence[int], size: int, equal_shots: bool) -> list[list[int]]:

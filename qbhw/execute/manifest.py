@@ -11,8 +11,10 @@ are refused).
 :func:`run_with_manifest` submits the PUBs that have no result file and no live job, in
 chunks, retrying transient errors with exponential back-off and stopping with
 :class:`PermanentSubmissionError` on anything else; results are written as each job
-finishes.  :func:`resume` continues a directory: jobs already submitted are fetched (not
-resubmitted) and PUBs with result files are never executed again.
+finishes, each job with the QPU seconds it reported (``reported_qpu_seconds``, None when it
+reported none or ran locally; :func:`finished_jobs` lists them).  :func:`resume` continues a
+directory: jobs already submitted are fetched (not resubmitted) and PUBs with result files are
+never executed again.
 
 The PUBs are run by an executor (:mod:`.executors`: the interface, and which one runs which
 target).
@@ -45,6 +47,8 @@ __all__ = [
     "run_with_manifest",
     "resume",
     "load_results",
+    "finished_jobs",
+    "unfinished_pubs",
 ]
 
 FORMAT = "qbhw.manifest/1"
@@ -178,6 +182,7 @@ def _collect(run: _Run, job: dict, executor) -> bool:
         run.write_result(pub_id, c)
     job["state"] = "done"
     job["finished_at"] = _now()
+    job["reported_qpu_seconds"] = executor.reported_seconds(job["job_id"])
     run.save()
     return True
 
@@ -318,3 +323,19 @@ def load_results(directory) -> tuple[np.ndarray, ...]:
     if missing:
         raise ValueError(f"directory: {directory} has no results yet for {missing[:5]}{'...' if len(missing) > 5 else ''}")
     return tuple(np.load(run.result_path(p["id"])) for p in manifest["pubs"])
+
+
+def finished_jobs(directory) -> list[dict]:
+    """Every finished job of the run in ``directory``, in submission order: ``job_id``,
+    ``pub_indices`` and ``reported_seconds`` (the QPU seconds it reported; None when it reported
+    none, ran locally, or finished before manifests recorded usage)."""
+    return [{"job_id": j["job_id"], "pub_indices": list(j["pub_indices"]),
+             "reported_seconds": j.get("reported_qpu_seconds")}
+            for j in _load_manifest(Path(directory))["jobs"] if j["state"] == "done"]
+
+
+def unfinished_pubs(directory, n: int) -> list[int]:
+    """Indices (of ``n`` PUBs) that have no result file in ``directory``: what running it
+    still costs (all ``n`` when it holds no run yet)."""
+    run = _Run(Path(directory), {})
+    return [i for i in range(n) if not run.done(_pub_id(i))]

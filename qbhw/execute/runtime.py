@@ -70,12 +70,15 @@ def build_options(
     twirling: bool = False,
     num_randomizations: int | None = None,
     rep_delay: float | None = None,
+    init_qubits: bool = True,
     max_execution_time: int | None = None,
 ) -> dict:
     """Sampler options as a plain nested dict.  ``dynamical_decoupling`` is a sequence name
     (``"XX"``, ``"XpXm"``, ``"XY4"``) or None; ``twirling`` twirls gates and measurements;
-    ``rep_delay`` in seconds; ``max_execution_time`` in QPU seconds; ``seed`` only reaches the
-    local simulator."""
+    ``rep_delay`` in seconds (None: the device's default; :func:`qbhw.execute.budget.choose_rep_delay`
+    chooses one); ``init_qubits``: reset every qubit at the start of every shot (the runtime's
+    default, written out so the manifest records it); ``max_execution_time`` in QPU seconds;
+    ``seed`` only reaches the local simulator."""
     _check_run_args(shots, seed)
     opts: dict = {"default_shots": int(shots)}
     if seed is not None:
@@ -92,10 +95,13 @@ def build_options(
             opts["twirling"]["num_randomizations"] = int(num_randomizations)
     elif num_randomizations is not None:
         raise ValueError("num_randomizations: only meaningful with twirling=True")
+    if not isinstance(init_qubits, (bool, np.bool_)):
+        raise ValueError(f"init_qubits must be True or False, got {init_qubits!r}")
+    opts["execution"] = {"init_qubits": bool(init_qubits)}
     if rep_delay is not None:
         if not (np.isfinite(rep_delay) and rep_delay >= 0):
             raise ValueError(f"rep_delay must be a time >= 0 in seconds, got {rep_delay!r}")
-        opts["execution"] = {"rep_delay": float(rep_delay)}
+        opts["execution"]["rep_delay"] = float(rep_delay)
     if max_execution_time is not None:
         if int(max_execution_time) != max_execution_time or max_execution_time < 1:
             raise ValueError(f"max_execution_time must be a positive number of seconds, got {max_execution_time!r}")
@@ -234,8 +240,9 @@ def estimate_qpu_seconds(
 def submit(isa_pubs: Sequence[IsaPub], backend, options: Mapping, *, sampler: str = "executor", dry_run: bool = False, mode=None):
     """Submit prepared PUBs (device-wide circuits) to ``backend`` and return the runtime job.
 
-    Local backends: ``dry_run`` is ignored with a warning.  IBM backends: PUBs are converted
-    with :func:`to_submission` and run in ``mode`` (a ``Batch``; one is opened when None)."""
+    Local backends: ``dry_run`` is ignored with a warning, ``execution`` options are not passed.
+    IBM backends: PUBs are converted with :func:`to_submission` and run in ``mode`` (a
+    ``Batch``; one is opened when None)."""
     cls = sampler_class(sampler)
     local = is_local(backend)
     if local and dry_run:
@@ -245,8 +252,8 @@ def submit(isa_pubs: Sequence[IsaPub], backend, options: Mapping, *, sampler: st
     for pub in isa_pubs:
         circ, *rest = pub.sampler_pub(full=True)
         pubs.append((circ if local else to_submission(circ, backend.target), *rest))
-    if local:
-        return cls(mode=backend, options=dict(options)).run(pubs)
+    if local:  # the local simulator has no shot loop: execution options (init_qubits, rep_delay) do nothing there
+        return cls(mode=backend, options={k: v for k, v in options.items() if k != "execution"}).run(pubs)
     if mode is None:
         from qiskit_ibm_runtime import Batch
 

@@ -406,9 +406,12 @@ def run_on_device(program, dev: Device, *, shots: int, seed: int | None, qubits=
 def run_prepared(program, prepared: Prepared, *, shots: int, seed: int | None, directory=None, options=None,
                  dry_run=False, confirm=False, chunk_size=21, progress=None) -> ExecutionResult:
     """Execute a :class:`Prepared` program (see :func:`run` for the options): every PUB with
-    its :func:`shots_per_pub`, which the manifest records."""
-    from . import executors
-    from .runtime import build_options
+    its :func:`shots_per_pub`, which the manifest records.  ``meta["qpu_usage"]`` holds the QPU
+    seconds the jobs reported beside ``meta["estimated_qpu_seconds"]``
+    (:func:`qbhw.execute.budget.run_usage`); an IBM run is checked against the account's budget
+    before submission and its usage recorded after (:class:`qbhw.execute.budget.Ledger`)."""
+    from . import budget, executors
+    from .runtime import build_options, is_local
 
     dev = prepared.device
     per = shots_per_pub(program, shots)
@@ -418,18 +421,33 @@ def run_prepared(program, prepared: Prepared, *, shots: int, seed: int | None, d
             "qubit_reason": prepared.reason, "seed": seed, **shots_metadata(program, shots, per)}
     # default_shots serves no PUB (each carries its own); the total is what one row would get
     runtime_options = build_options(shots=shots, seed=seed, **dict(options or {})) if dev.backend is not None else {}
-    cost = qpu_seconds(prepared, isa, shots, chunk_size=chunk_size,
-                       rep_delay=runtime_options.get("execution", {}).get("rep_delay"))
+    rep_delay = runtime_options.get("execution", {}).get("rep_delay")
+    cost = qpu_seconds(prepared, isa, shots, chunk_size=chunk_size, rep_delay=rep_delay)
     meta["estimated_qpu_seconds"] = cost  # on the IBM device, whatever target runs it
+    init = runtime_options.get("execution", {}).get("init_qubits", True)
+    chosen, why = budget.choose_rep_delay(dev.snapshot, prepared.qubits, init_qubits=init)
+    run_delay = rep_delay if rep_delay is not None else dev.snapshot.default_rep_delay or budget.DEFAULT_REP_DELAY
+    meta["rep_delay"] = {"seconds": run_delay, "given": rep_delay is not None, "init_qubits": init,
+                         "chosen_seconds": chosen, "reason": why}  # chosen: budget.choose_rep_delay, for the planner
+    local = dev.backend is not None and is_local(dev.backend)
+    ledger = None  # the usage ledger of a run on IBM hardware (a local-mode backend spends no QPU time)
     if dev.target == "ibm":
         total = sum(n * pub.values.shape[0] for n, pub in zip(per, isa))
         print(f"qbhw: estimated QPU time on {dev.name}: {cost:.0f} s ({len(isa)} PUBs, {total} shots in all, "
               f"{math.ceil(len(isa) / chunk_size)} jobs)")
+        if not dry_run and not local:
+            from .manifest import unfinished_pubs
+
+            ledger, (account, label) = budget.Ledger(), budget.backend_account(dev.backend)
+            todo = range(len(isa)) if directory is None else unfinished_pubs(directory, len(isa))
+            ledger.check(account, qpu_seconds(prepared, [isa[i] for i in todo], shots, rep_delay=rep_delay,
+                                              chunk_size=chunk_size) if todo else 0.0)  # a resumed run: what is left
         if cost > CONFIRM_QPU_SECONDS and not confirm and not dry_run:
             raise CostError(f"estimated {cost:.0f} QPU seconds on {dev.name} exceeds {CONFIRM_QPU_SECONDS:.0f} s; "
                             "rerun with --yes (confirm=True) to spend it, or --dry-run to validate only")
     if dry_run:  # IBM: the runtime validates server-side; elsewhere the ISA circuits against the Target
         meta["dry_run"] = "runtime" if dev.target == "ibm" else "local check of the ISA circuits against the Target"
+        meta["qpu_usage"] = {"reported_seconds": None, "jobs": [], "source": "dry run: nothing executed"}
         if dev.target == "ibm":
             from .runtime import submit
 
@@ -442,7 +460,7 @@ def run_prepared(program, prepared: Prepared, *, shots: int, seed: int | None, d
     executor = executors.executor_for(dev, isa, shots, runtime_options, batch)
     try:
         if directory is not None:
-            from .manifest import run_with_manifest
+            from .manifest import finished_jobs, run_with_manifest
 
             counts = run_with_manifest(directory, isa, executor, shots=shots, seed=seed, options=runtime_options,
                                        chunk_size=chunk_size, progress=progress)
@@ -451,6 +469,18 @@ def run_prepared(program, prepared: Prepared, *, shots: int, seed: int | None, d
     finally:
         if batch is not None:
             batch.close()  # no new jobs; submitted ones finish and stay retrievable by id
+    if dev.backend is None:
+        meta["qpu_usage"] = {"reported_seconds": None, "jobs": [],
+                             "source": f"not run on a QPU ({dev.target} emulation)"}
+        return ExecutionResult(counts, meta)
+    # a run folder's manifest also holds the jobs an earlier, interrupted process finished
+    jobs = finished_jobs(directory) if directory is not None else executor.fetched_jobs()
+    estimates = [qpu_seconds(prepared, [isa[i] for i in job["pub_indices"]], shots, rep_delay=rep_delay,
+                             chunk_size=len(job["pub_indices"])) for job in jobs]
+    meta["qpu_usage"] = budget.run_usage(jobs, estimates, local=local)
+    if ledger is not None:
+        budget.record_usage(ledger, account, meta["qpu_usage"], backend=dev.name, label=label)
+        print(f"qbhw: {ledger.summary(account)}")
     return ExecutionResult(counts, meta)
 
 
