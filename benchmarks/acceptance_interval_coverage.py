@@ -6,8 +6,8 @@ m = 20 and m = 100 realizations, at an active state, a nearly passive one, t = 0
 pure one just off the ground state (the TLS pair at t = 0.5, where the physical state's
 ergotropy is clipped by W <= E_B: its own bootstrap interval covered 0.905 / 0.862, the linear
 ergotropy's interval that qbhw.analysis now reports covers 0.945 / 0.949).
-Pass: coverage in [0.92, 0.98] (t = 0: the counts are deterministic and the intervals are the
-point [0, 0] that holds the truth, so coverage is exactly 1 there; that cell passes at 1).
+Pass: coverage in [0.92, 0.98] (t = 0: the counts are deterministic and the intervals [0, u]
+hold the truth 0, so coverage is exactly 1 there; that cell passes at 1).
 
     .venv/bin/python benchmarks/acceptance_interval_coverage.py [--repetitions 1000]
 """

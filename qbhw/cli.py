@@ -302,6 +302,41 @@ def _dry_run(spec, backend) -> int:
     return EXIT_OK
 
 
+def _cmd_plan(args) -> int:
+    from .results import plan_spec
+
+    try:
+        spec, backend = _load(args.experiment)
+        planned = plan_spec(spec, backend=backend, devices=tuple(args.device or ()))
+    except RUN_FAILURES as err:
+        return _fail(_exit_code(err), _message(err))
+    print(plan_text(planned))
+    print("nothing was submitted")
+    return EXIT_OK
+
+
+def plan_text(planned: dict) -> str:
+    """``qbhw plan``'s table: per time point the shots of each setting and the planned and
+    simulated half-widths (with a precision), then shots, realizations and QPU seconds per device."""
+    lines = [f"{planned['circuits']} circuits, {planned['total_shots']} shots in all, "
+             f"{planned['realizations']} realization(s) per time point, estimator {planned['estimator']}"]
+    plan = planned["plan"]
+    if plan is not None:
+        lines.append(f"planned for +-{plan['precision']:g} (95 % half-width of the ergotropy per time point), "
+                     f"{plan['allocation']} allocation" + (", 1 shot per realization" if plan["shots_per_realization"]
+                                                           else ""))
+        lines.append(f"{'t':>7}  {'shots per setting':<58} {'planned':>8} {'simulated':>9}")
+        for t, shots, p, s in zip(planned["times"], plan["shots"], plan["predicted_half_width"],
+                                  plan["simulated_half_width"]):
+            cells = " ".join(f"{k}:{n}" for k, n in shots.items())
+            lines.append(f"{t:7.3f}  {cells:<58} {p:8.4f} {s:9.4f}")
+    for d in planned["devices"]:
+        lines.append(f"{d['device']} qubits {d['qubits']}: {d['qpu_seconds']:.1f} QPU s at rep delay "
+                     f"{d['rep_delay'] * 1e6:.0f} us ({d['rep_delay_reason']}); "
+                     f"{d['qpu_seconds_default_rep_delay']:.1f} s at the device default")
+    return "\n".join(lines)
+
+
 def _cmd_resume(args) -> int:
     from .execute.runtime import IBMAccountError
 
@@ -421,6 +456,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="validate every circuit without running (IBM: the runtime dry run; other device targets: a local check against the device Target; writes nothing)")
     run.add_argument("--scheduler", help=SCHEDULER_HELP)
     run.set_defaults(func=_cmd_run)
+    pln = sub.add_parser("plan", help="print the shots and QPU seconds an experiment file would spend, submit nothing")
+    pln.add_argument("experiment", help="experiment TOML file")
+    pln.add_argument("--device", action="append", help="also price it on this calibration snapshot (repeatable)")
+    pln.set_defaults(func=_cmd_plan)
     res = sub.add_parser("resume", help="continue an interrupted run folder")
     res.add_argument("directory")
     res.add_argument("--quiet", action="store_true")

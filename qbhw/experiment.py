@@ -38,16 +38,21 @@ from . import execute
 from .analysis import (CONFIDENCE, analyse, energy_balance_estimates, figures_of_merit, measured_assignments,
                        noise_exact_estimates)
 from .compile import Program, noise_aware
+from .compile.program import with_axes
+from .estimation.adaptive import optimal_axis
 from .errors import InputError
 from .execute import folding
 from .metrics import curve_figures
 from .models import Model, with_qubit_decoherence
+from .plan import ALLOCATIONS, Plan, apply_units, check_plan, plan_units
 from .reference import Trajectory, evolve
 from .routing import CompileOptions, compile_model, compiler_for, realised_model
 from .tomography import assignments_from_snapshot
 from .zne import zne_estimates
 
 MITIGATION = ("none", "snapshot", "measured")
+ESTIMATORS = ("pauli", "adaptive")
+REALIZATION_HEADROOM = 1.3  # realizations compiled beyond a plan's, for its simulated check to raise units
 #: predicted fraction of error-free shots below which a run warns that little signal is left
 LOW_SIGNAL = 0.5
 
@@ -98,6 +103,7 @@ class ExperimentResult:
     figures: dict
     energy_balance: dict | None = None
     zne: dict | None = None
+    battery_ergotropy_corrected: np.ndarray | None = None  # bootstrap bias-corrected (qbhw.analysis)
 
 
 def circuit_frame(model: Model) -> str:
@@ -230,6 +236,43 @@ def device_program(model: Model, times, options: CompileOptions, target: str, ba
     return program, placed_qubits, reason, baseline, chosen
 
 
+def optimal_axes(reference: Trajectory) -> list[np.ndarray]:
+    """Per time point, the adaptive estimator's extra axis (:func:`qbhw.estimation.adaptive.optimal_axis`)
+    for the one-qubit battery state the exact reference predicts (in the circuits' frame): the
+    stage-1 estimate taken from the model, so that the axis PUBs go in the same batch."""
+    rho = np.asarray(reference.battery_states)
+    bloch = np.stack([2 * rho[:, 0, 1].real, -2 * rho[:, 0, 1].imag, (rho[:, 0, 0] - rho[:, 1, 1]).real], axis=1)
+    return [optimal_axis(r) for r in bloch]
+
+
+def outcome_probabilities(program: Program, prepared) -> list[np.ndarray]:
+    """Per PUB, (rows, K) probabilities of the "meas" register the run samples from: the
+    device's noise-exact ones with readout error on a device (``prepared``), else ideal."""
+    if prepared is None:
+        return execute.exact.ideal_probabilities(program.pubs, keep="meas")
+    return execute.exact_probabilities(prepared.isa, prepared.device.snapshot, readout=True, keep="meas")
+
+
+def planned_program(program: Program, precision: float, *, recompile, place, allocation: str, assignments,
+                    bootstrap: int, seed: int) -> tuple[Program, Plan]:
+    """(``program`` cut to the shots of its :class:`qbhw.plan.Plan` for ``precision``, the plan):
+    planned on the probabilities its circuits give (:func:`outcome_probabilities` of
+    ``place(program)``), recompiled by ``recompile(realizations)`` when the plan needs more
+    realizations than it has (REALIZATION_HEADROOM more), then checked by simulation
+    (:func:`qbhw.plan.check_plan`)."""
+    probabilities = outcome_probabilities(program, place(program))
+    plan = plan_units(program, probabilities, precision, allocation=allocation, assignments=assignments)
+    for _ in range(2):  # twice: when the check's units reach the compiled realizations, more are compiled
+        if plan.randomized and plan.realizations >= program.realizations:
+            program = recompile(int(np.ceil(REALIZATION_HEADROOM * plan.realizations)))
+            probabilities = outcome_probabilities(program, place(program))
+        plan = check_plan(program, probabilities, plan, bootstrap=bootstrap, seed=seed, assignments=assignments,
+                          max_units=program.realizations if plan.randomized else None)
+        if not plan.randomized or np.all(plan.simulated <= precision) or plan.realizations < program.realizations:
+            break
+    return apply_units(program, plan), plan
+
+
 def _baseline(program, cost, placed, fault) -> list[dict]:
     """Per time point the splitting-only choice of ``program``: steps, split error and, from its
     costliest circuits ``cost`` as ``placed``, two-qubit gates, duration and fault probability;
@@ -280,6 +323,74 @@ def step_rows(program, prepared, placed, baseline) -> list[dict]:
     return rows
 
 
+@dataclass(frozen=True, eq=False)
+class CompiledRun:
+    """What :func:`run_experiment` submits, before anything runs (:func:`compile_run`): the
+    program (with its planned shots when a precision was asked), the exact reference of the
+    realised model, the device qubits and why, the splitting-only step baseline, the gate set,
+    the :class:`qbhw.plan.Plan` (or None), the run's seeds and step rule."""
+
+    program: Program
+    reference: Trajectory
+    realised: Model
+    qubits: tuple | None
+    reason: str | None
+    baseline: list | None
+    fractional: bool
+    plan: Plan | None
+    seeds: np.ndarray
+    steps: str
+
+
+def compile_run(model: Model, times, *, dephasing: str = "kicks", realizations: int = 100, target: str = "aer-ideal",
+                backend=None, qubits=None, seed: int | None = None, order: int = 2, accuracy: float = 1e-2,
+                max_step: float | None = 0.5, bootstrap: int = 200, mitigation: str = "none", fractional: bool | str = False,
+                collective_encoding: str = "qubits", max_two_qubit_gates: int | None = None, collision_time: float = 0.05,
+                ancillas: str = "parallel", truncation_tol: float = 1e-5, steps: str | None = None,
+                tomography: str = "battery", estimator: str = "pauli", precision: float | None = None,
+                allocation: str = "neyman") -> CompiledRun:
+    """The compiling half of :func:`run_experiment` (its arguments; see there): reference,
+    program (noise-aware steps on a device, the adaptive axes, the planned shots), placement
+    choices.  ``qbhw plan`` stops here."""
+    seeds = np.random.SeedSequence(seed).generate_state(6)  # the first five as before the planner
+    realised = realised_model(model, dephasing)
+    # before any circuit: a truncation error costs nothing
+    # the full states only for the energy balance of a measured charger
+    reference = evolve(realised, times, frame=circuit_frame(realised), truncation_tol=truncation_tol,
+                       full_state=tomography != "battery")
+    on_device = target not in ("aer-ideal", execute.PULSE_TARGET)
+    if steps is None:
+        steps = "noise-aware" if on_device and not realised.recharge_times else "splitting"
+    options_ = CompileOptions(dephasing=dephasing, realizations=realizations, order=order, accuracy=accuracy,
+                              max_step=max_step, collective_encoding=collective_encoding,
+                              max_two_qubit_gates=max_two_qubit_gates, collision_time=collision_time,
+                              ancillas=ancillas, seed=int(seeds[0]), steps=steps, tomography=tomography)
+    baseline = reason = None
+    if fractional == "auto" and not (on_device and steps == "noise-aware"):
+        raise InputError("fractional", "'auto' chooses the gate set of least predicted total error: it needs a device "
+                                       "target and noise-aware steps (or give true / false)")
+    if steps == "noise-aware" and on_device:
+        program, qubits, reason, baseline, fractional = device_program(realised, times, options_, target, backend,
+                                                                       qubits, fractional)
+    else:
+        program = compile_model(realised, times, options_)
+    measured_by = (lambda p: with_axes(p, optimal_axes(reference))) if estimator == "adaptive" else (lambda p: p)
+    program = measured_by(program)
+    plan = None
+    if precision is not None:
+        dev = execute.device(target, backend, fractional=fractional) if on_device else None
+        place = (lambda p: execute.prepare(p, dev, qubits)) if on_device else (lambda p: None)
+        steps_used, choices = list(program.steps), program.step_choices
+        recompile = lambda r: replace(measured_by(compile_model(realised, times, replace(options_, realizations=r),
+                                                                step_counts=steps_used)), step_choices=choices)
+        snapshot_assignments = (assignments_from_snapshot(dev.snapshot, [place(program).qubits[q] for q in
+                                                                         program.info[0].measured_qubits])
+                                if on_device and mitigation != "none" else None)
+        program, plan = planned_program(program, precision, recompile=recompile, place=place, allocation=allocation,
+                                        assignments=snapshot_assignments, bootstrap=bootstrap, seed=int(seeds[5]))
+    return CompiledRun(program, reference, realised, qubits, reason, baseline, fractional, plan, seeds, steps)
+
+
 def run_experiment(model: Model, times, *, dephasing: str = "kicks", realizations: int = 100,
                    shots: int = 4000, target: str = "aer-ideal", backend=None, qubits=None,
                    seed: int | None = None, order: int = 2, accuracy: float = 1e-2,
@@ -289,7 +400,8 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
                    collision_time: float = 0.05, ancillas: str = "parallel", truncation_tol: float = 1e-5, charging_n: float = 1.0,
                    late: int | None = None, pulse_options=None, steps: str | None = None,
                    tomography: str = "battery", zne=None, zne_fit: str = "richardson",
-                   zne_gates: str = "all") -> ExperimentResult:
+                   zne_gates: str = "all", estimator: str = "pauli", precision: float | None = None,
+                   allocation: str = "neyman") -> ExperimentResult:
     """Run ``model`` at ``times`` (units 1/omega_B) on ``target`` and analyse it (module doc).
 
     shots: total per (time, basis), split over ``realizations``; backend, qubits, directory,
@@ -320,6 +432,14 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     ergotropy with intervals, the extrapolated device reference and the shot cost
     (:mod:`qbhw.zne`; ``zne_fit`` "richardson" | "linear" | "exponential", ``zne_gates`` "all" |
     "two-qubit" folded).
+    estimator: "pauli" (the 3^k Pauli bases) or "adaptive" (one-qubit battery: one more setting
+    per time point along the axis the quantum Cramer-Rao bound says is optimal for the
+    ergotropy, for the state the exact reference predicts, in the same batch; the Bloch vector
+    is fitted to all four settings, :mod:`qbhw.tomography.settings`).
+    precision: the 95 % half-width wanted for the ergotropy at every time point (units of
+    omega_B): ``shots`` is then ignored and the shots, and the realizations of a stochastic
+    emulation, are chosen by :mod:`qbhw.plan` (``allocation`` "neyman" | "equal" over the
+    settings), checked by simulating the run, and ``plan`` holds the plan.
     ``dephasing="none"`` runs and compares the model without its jumps (``qbhw.routing``)."""
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 2:
         raise InputError("bootstrap", f"must be an integer >= 2, got {bootstrap!r}")
@@ -339,28 +459,29 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
                                     "noise (use a device target, e.g. 'aer-noisy')")
     if tomography != "battery" and target == execute.PULSE_TARGET:
         raise InputError("tomography", "the pulse target measures the battery only; use tomography='battery'")
-    seeds = np.random.SeedSequence(seed).generate_state(5)  # the first three as before zne
-    realised = realised_model(model, dephasing)
-    # before any circuit: a truncation error costs nothing
-    # the full states only for the energy balance of a measured charger
-    reference = evolve(realised, times, frame=circuit_frame(realised), truncation_tol=truncation_tol,
-                       full_state=tomography != "battery")
-    on_device = target not in ("aer-ideal", execute.PULSE_TARGET)
-    if steps is None:
-        steps = "noise-aware" if on_device and not realised.recharge_times else "splitting"
-    options_ = CompileOptions(dephasing=dephasing, realizations=realizations, order=order, accuracy=accuracy,
-                              max_step=max_step, collective_encoding=collective_encoding,
-                              max_two_qubit_gates=max_two_qubit_gates, collision_time=collision_time,
-                              ancillas=ancillas, seed=int(seeds[0]), steps=steps, tomography=tomography)
-    baseline = reason = None
-    if fractional == "auto" and not (on_device and steps == "noise-aware"):
-        raise InputError("fractional", "'auto' chooses the gate set of least predicted total error: it needs a device "
-                                       "target and noise-aware steps (or give true / false)")
-    if steps == "noise-aware" and on_device:
-        program, qubits, reason, baseline, fractional = device_program(realised, times, options_, target, backend,
-                                                                       qubits, fractional)
-    else:
-        program = compile_model(realised, times, options_)
+    if estimator not in ESTIMATORS:
+        raise InputError("estimator", f"must be one of {ESTIMATORS}, got {estimator!r}")
+    if allocation not in ALLOCATIONS:
+        raise InputError("allocation", f"must be one of {ALLOCATIONS}, got {allocation!r}")
+    if estimator == "adaptive" and (tomography != "battery" or len(model.battery) != 1 or model.dims[model.battery[0]] != 2):
+        raise InputError("estimator", "the adaptive estimator measures a one-qubit battery (tomography 'battery'); "
+                                      "use estimator='pauli'")
+    if (estimator != "pauli" or precision is not None) and target == execute.PULSE_TARGET:
+        raise InputError("estimator" if estimator != "pauli" else "precision",
+                         "the pulse target answers the Pauli bases at given shots; use estimator='pauli' and shots")
+    if precision is not None and (zne is not None or dephasing == "mcm"):
+        raise InputError("precision", "planned shots are not combined with zne or 'mcm' dephasing yet; give shots")
+    c = compile_run(model, times, dephasing=dephasing, realizations=realizations, target=target, backend=backend,
+                    qubits=qubits, seed=seed, order=order, accuracy=accuracy, max_step=max_step, bootstrap=bootstrap,
+                    mitigation=mitigation, fractional=fractional, collective_encoding=collective_encoding,
+                    max_two_qubit_gates=max_two_qubit_gates, collision_time=collision_time, ancillas=ancillas,
+                    truncation_tol=truncation_tol, steps=steps, tomography=tomography, estimator=estimator,
+                    precision=precision, allocation=allocation)
+    program, reference, qubits, reason, baseline, fractional, plan, seeds = (
+        c.program, c.reference, c.qubits, c.reason, c.baseline, c.fractional, c.plan, c.seeds)
+    realised, steps = c.realised, c.steps
+    if plan is not None:
+        shots = max(n for _, _, n in program.pubs)
     run_seed = int(seeds[1])
     prepared = assignments = dev_ref = resources = gate_sets = None
     warnings: list[str] = []
@@ -422,9 +543,13 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
         device = curve_figures(program.times, zne["device"]["e"], zne["device"]["w"], n=charging_n, late=late,
                                energy_err=zne["e_err"])
         zne["figures"] = {k: {**v, "device": device[k]} for k, v in zne["figures"].items()}
+    if plan is not None:
+        meta["plan"] = plan.summary()
+        meta["shots"] = plan.total_shots  # over all time points and settings
+    meta["estimator"] = estimator
     return ExperimentResult(program.times, a["e"], a["e_err"], a["e_ci"], a["w"], a["w_err"], a["w_ci"], a["w_bias"],
                             a["e_linear"], a["e_linear_err"], a["e_linear_ci"], a["states"], reference, dev_ref,
-                            program, meta, figures, balance, zne)
+                            program, meta, figures, balance, zne, a["w_corrected"])
 
 
 def zero_noise(program: Program, prepared, run, factors, *, shots: int, seed: int, bootstrap: int,

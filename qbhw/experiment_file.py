@@ -26,6 +26,10 @@
     zne = [1, 3, 5]          # optional: zero-noise extrapolation at these gate-folding factors
     zne_fit = "richardson"   # richardson | linear | exponential
     zne_gates = "all"        # all | two-qubit (gates folded)
+    estimator = "pauli"      # pauli | adaptive (one-qubit battery: + the QCRB-optimal axis per time)
+    precision = 0.02         # optional: 95 % half-width of the ergotropy per time point (omega_B);
+                             # shots (and kick realizations) then chosen by qbhw.plan, `qbhw plan FILE`
+    allocation = "neyman"    # neyman (fewest shots) | equal (every setting alike) with precision
     bootstrap = 200
     seed = 1234
     scheduler = "local"      # sweeps: local (Dask LocalCluster) | none (serial) | tcp://host:port
@@ -82,7 +86,8 @@ from .errors import InputError
 from .execute.runtime import DD_SEQUENCES
 from .execute.folding import FOLD_GATES, check_factors
 from .execute.targets import DEVICE_TARGETS
-from .experiment import MITIGATION
+from .experiment import ESTIMATORS, MITIGATION
+from .plan import ALLOCATIONS
 from .models import registry
 from .models.custom import custom_model
 from .routing import STEP_RULES
@@ -125,6 +130,9 @@ class ExperimentSpec:
     seed: int = 1234
     charging_n: float = 1.0
     scheduler: str | None = None
+    estimator: str = "pauli"
+    precision: float | None = None
+    allocation: str = "neyman"
     compile_options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     runtime_options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     pulse_options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
@@ -177,7 +185,8 @@ class ExperimentSpec:
                "mitigation": self.mitigation, "tomography": self.tomography,
                "zne": None if self.zne is None else list(self.zne), "zne_fit": self.zne_fit, "zne_gates": self.zne_gates,
                "bootstrap": self.bootstrap, "seed": self.seed, "charging_n": self.charging_n,
-               "scheduler": self.scheduler}
+               "scheduler": self.scheduler, "estimator": self.estimator, "precision": self.precision,
+               "allocation": self.allocation}
         return {"model": {"kind": self.model_kind, **self.model_params}, "times": list(self.times),
                 "run": {k: v for k, v in run.items() if v is not None},
                 "compile": dict(self.compile_options), "options": dict(self.runtime_options),
@@ -290,7 +299,7 @@ def _run(run) -> dict:
         raise SpecError("run: expected a table [run]")
     _unknown("run", run, ["target", "backend", "qubits", "shots", "realizations", "dephasing", "fractional",
                           "mitigation", "tomography", "zne", "zne_fit", "zne_gates", "bootstrap", "seed", "charging_n",
-                          "scheduler"])
+                          "scheduler", "estimator", "precision", "allocation"])
     if not isinstance(run.get("fractional", False), bool) and run.get("fractional") != "auto":
         raise SpecError(f"run.fractional: expected true, false or \"auto\", got {run['fractional']!r}")
     out = {
@@ -306,7 +315,13 @@ def _run(run) -> dict:
         "bootstrap": _number("run.bootstrap", run.get("bootstrap", 200), integer=True, minimum=2),
         "seed": _number("run.seed", run.get("seed", 1234), integer=True, minimum=0),
         "charging_n": _number("run.charging_n", run.get("charging_n", 1.0), minimum=0.0, strict_min=True),
+        "estimator": _choice("run.estimator", run.get("estimator", "pauli"), ESTIMATORS),
+        "allocation": _choice("run.allocation", run.get("allocation", "neyman"), ALLOCATIONS),
     }
+    if "precision" in run:
+        out["precision"] = _number("run.precision", run["precision"], minimum=0.0, strict_min=True)
+        if out["target"] in ("reference", "pulse"):
+            raise SpecError(f"run.precision: target {out['target']!r} takes no planned shots; give run.shots")
     if "backend" in run:
         if not isinstance(run["backend"], str) or not run["backend"]:
             raise SpecError(f"run.backend: expected a backend or calibration name, got {run['backend']!r}")

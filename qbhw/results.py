@@ -13,7 +13,7 @@ folder that makes a run resumable.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 
@@ -103,7 +103,8 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
                        fractional=spec.fractional, directory=jobs, options=dict(spec.runtime_options) or None,
                        progress=progress, confirm=confirm, truncation_tol=truncation_tol, charging_n=spec.charging_n,
                        pulse_options=dict(spec.pulse_options) or None, tomography=spec.tomography, zne=spec.zne,
-                       zne_fit=spec.zne_fit, zne_gates=spec.zne_gates, **_compile_options(spec))
+                       zne_fit=spec.zne_fit, zne_gates=spec.zne_gates, estimator=spec.estimator,
+                       precision=spec.precision, allocation=spec.allocation, **_compile_options(spec))
     m = r.metadata
     out = {
         "battery_energy": {"value": r.battery_energy, "stderr": r.battery_energy_err, "ci95": r.battery_energy_ci,
@@ -112,7 +113,12 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
                                   "ci95": r.battery_energy_linear_ci,
                                   "estimator": "linear inversion (unbiased; may leave [0, E_max])"},
         "battery_ergotropy": {"value": r.battery_ergotropy, "stderr": r.battery_ergotropy_err,
-                              "ci95": r.battery_ergotropy_ci, "bias": r.battery_ergotropy_bias},
+                              "ci95": r.battery_ergotropy_ci, "bias": r.battery_ergotropy_bias,
+                              "bias_corrected": r.battery_ergotropy_corrected,
+                              "estimator": ("adaptive: Pauli bases + the QCRB-optimal axis, weighted least-squares "
+                                            "Bloch fit" if spec.estimator == "adaptive" else "Pauli bases, linear inversion")
+                                           + "; physical state, the same one as E_B"},
+        "plan": m.get("plan"),
         "interval": m["interval"],
         "figures_of_merit": {k: dict(v) for k, v in r.figures.items()},
         "battery_states": {"real": r.battery_states.real, "imag": r.battery_states.imag},
@@ -258,6 +264,50 @@ def _program(spec: ExperimentSpec, backend):
         return compile_model(realised, spec.times, options), spec.fractional is True
     except InputError as err:
         raise file_key_error(err) from None
+
+
+def plan_spec(spec: ExperimentSpec, *, backend=None, devices=()) -> dict:
+    """What ``spec`` would spend, before anything runs (``qbhw plan``): compiled exactly as a
+    run compiles it (:func:`qbhw.experiment.compile_run`, shots planned for ``run.precision``
+    when given), placed on its device (aer-ideal: on DEFAULT_CALIBRATION, for the cost only) and
+    on each of ``devices`` (calibration names), with the QPU seconds of each
+    (:func:`qbhw.execute.targets.qpu_seconds`); ``plan``: the :class:`qbhw.plan.Plan` summary."""
+    from .execute.budget import choose_rep_delay
+    from .experiment import compile_run
+
+    if spec.sweep is not None:
+        raise InputError("sweep", "qbhw plan takes a single experiment; plan a sweep's points as files of their own")
+    if spec.target in ("reference", execute.PULSE_TARGET):
+        raise InputError("run.target", f"target {spec.target!r} runs no device circuits: there is no QPU time to plan")
+    try:
+        model, _ = resolve_model(spec)
+        options = _compile_options(spec)
+        c = compile_run(model, np.asarray(spec.times), dephasing=spec.dephasing, realizations=spec.realizations,
+                        target=spec.target, backend=spec.backend if backend is None else backend, qubits=spec.qubits,
+                        seed=spec.seed, bootstrap=spec.bootstrap, mitigation=spec.mitigation, fractional=spec.fractional,
+                        truncation_tol=TRUNCATION_TOL, tomography=spec.tomography, estimator=spec.estimator,
+                        precision=spec.precision, allocation=spec.allocation, **options)
+    except InputError as err:
+        raise file_key_error(err) from None
+    program = c.program
+    shots = max(n for _, _, n in program.pubs) if c.plan is not None else spec.shots
+    per_pub = execute.targets.shots_per_pub(program, shots)
+    rows = [np.asarray(v).size // qc.num_parameters if v is not None and qc.num_parameters else 1
+            for qc, v, *_ in program.pubs]
+    names = [spec.backend if spec.target in DEVICE_TARGETS else execute.DEFAULT_CALIBRATION, *devices]
+    costs = []
+    for i, name in enumerate(dict.fromkeys(names)):
+        dev = execute.device("aer-noisy" if spec.target == "aer-ideal" or i else spec.target,
+                             (backend if backend is not None and i == 0 else name), fractional=c.fractional)
+        prepared = execute.prepare(program, dev, c.qubits if i == 0 and spec.target in DEVICE_TARGETS else None)
+        isa = tuple(replace(pub, shots=n) for pub, n in zip(prepared.isa, per_pub))
+        rep_delay, why = choose_rep_delay(dev.snapshot, prepared.qubits)
+        costs.append({"device": dev.name, "qubits": list(prepared.qubits), "rep_delay": rep_delay,
+                      "rep_delay_reason": why, "qpu_seconds": execute.targets.qpu_seconds(prepared, isa, shots, rep_delay=rep_delay),
+                      "qpu_seconds_default_rep_delay": execute.targets.qpu_seconds(prepared, isa, shots)})
+    return {"target": spec.target, "estimator": spec.estimator, "circuits": len(program.pubs),
+            "total_shots": int(sum(n * r for n, r in zip(per_pub, rows))), "realizations": program.realizations,
+            "plan": None if c.plan is None else c.plan.summary(), "times": list(program.times), "devices": costs}
 
 
 def dry_run_spec(spec: ExperimentSpec, *, backend=None) -> list[dict]:

@@ -115,6 +115,15 @@ class PubInfo:
     basis: str
     measured_qubits: tuple[int, ...]
     steps: int
+    axis: tuple[float, float, float] | None = None  # basis "axis": every measured qubit along it
+
+    @property
+    def setting(self):
+        """The key of this PUB's counts in tomography data: the Pauli label, or the
+        :class:`qbhw.tomography.settings.Axis` of an axis setting."""
+        from ..tomography.settings import Axis
+
+        return self.basis if self.axis is None else Axis(*self.axis)
 
 
 @dataclass(frozen=True, eq=False)
@@ -761,11 +770,51 @@ class _Evolution:
         return qc
 
 
-def with_tomography(evolution: QuantumCircuit, measured, basis: str) -> QuantumCircuit:
-    """``evolution`` followed by the Pauli-basis rotations of ``basis`` and the measurements of
-    the measured qubits into "meas" (character i of ``basis`` for measured qubit i)."""
+def rotate_to_z(qc: QuantumCircuit, qubit: int, axis) -> None:
+    """Append to ``qc`` the rotation after which a Z measurement of ``qubit`` measures
+    sigma . ``axis`` (unit vector (x, y, z), qiskit's Bloch convention: +1 = outcome 0):
+    RZ(-phi) then RY(-theta), theta and phi the axis's polar and azimuthal angles."""
+    x, y, z = (float(v) for v in np.asarray(axis, dtype=float) / np.linalg.norm(axis))
+    qc.rz(-float(np.arctan2(y, x)), qubit)
+    qc.ry(-float(np.arctan2(np.hypot(x, y), z)), qubit)
+
+
+def with_axes(program: Program, axes) -> Program:
+    """``program`` with one more setting per time point: its single measured qubit measured
+    along ``axes[time_index]`` (unit 3-vectors; the adaptive estimator's optimal axis,
+    :mod:`qbhw.estimation.adaptive`), a sibling of every Z-basis PUB with the same parameter
+    rows (realizations), PubInfo basis "axis"."""
+    if len(program.info[0].measured_qubits) != 1:
+        raise ValueError("an extra measurement axis is defined for one measured qubit")
+    pubs, info = list(program.pubs), list(program.info)
+    for (qc, values, *_), i in zip(program.pubs, program.info):
+        if i.basis == "Z":
+            axis = tuple(float(v) for v in np.asarray(axes[i.time_index], float) / np.linalg.norm(axes[i.time_index]))
+            pubs.append((with_tomography(_evolution_of(qc), i.measured_qubits, axis), values))
+            info.append(replace(i, basis="axis", axis=axis))
+    return replace(program, pubs=tuple(pubs), info=tuple(info))
+
+
+def _evolution_of(measured_circuit: QuantumCircuit) -> QuantumCircuit:
+    """A Z-basis tomography circuit without its final measurements into "meas"."""
+    qc = measured_circuit.copy()
+    meas = set(qc.cregs[0])
+    while qc.data and qc.data[-1].operation.name == "measure" and qc.data[-1].clbits[0] in meas:
+        qc.data.pop()
+    return qc
+
+
+def with_tomography(evolution: QuantumCircuit, measured, basis) -> QuantumCircuit:
+    """``evolution`` followed by the rotations of ``basis`` and the measurements of the
+    measured qubits into "meas": a Pauli label (character i for measured qubit i) or an axis
+    (unit 3-vector, every measured qubit rotated by :func:`rotate_to_z`)."""
     qc = evolution.copy()
     meas = qc.cregs[0]
+    if not isinstance(basis, str):
+        for i, q in enumerate(measured):
+            rotate_to_z(qc, q, basis)
+            qc.measure(q, meas[i])
+        return qc
     for i, (q, b) in enumerate(zip(measured, basis)):
         if b == "X":
             qc.h(q)

@@ -53,21 +53,24 @@ def optimal_axis(r) -> np.ndarray:
 
 
 def _means(counts) -> tuple[np.ndarray, np.ndarray]:
-    c = np.asarray(counts, dtype=float).reshape(-1, 2)
-    total = c.sum(axis=1)
-    return (c[:, 0] - c[:, 1]) / total, total
+    c = np.asarray(counts, dtype=float)
+    c = c.reshape(c.shape[:-1] + (-1, 2)) if c.shape[-1] != 2 else c
+    total = c.sum(axis=-1)
+    return (c[..., 0] - c[..., 1]) / total, total
 
 
 def fit_bloch(axes, counts, prior) -> np.ndarray:
-    """Weighted least-squares Bloch vector from settings ``axes`` (k, 3) with ``counts`` (k, 2),
-    each weighted by N_b / (1 - (b . prior)^2) (floored at 1e-4, so a deterministic setting does
-    not get infinite weight)."""
+    """Weighted least-squares Bloch vector from settings ``axes`` (k, 3) with ``counts``
+    (..., k, 2) (leading axes: e.g. bootstrap resamples), each setting weighted by
+    N_b / (1 - (b . prior)^2) (floored at 1e-4, so a deterministic setting does not get
+    infinite weight); ``prior`` (..., 3), shrunk into the Bloch ball."""
     b = np.asarray(axes, dtype=float)
     m, total = _means(counts)
     p = np.asarray(prior, dtype=float)
-    p = p / max(1.0, float(np.linalg.norm(p)))
-    w = total / np.clip(1.0 - (b @ p) ** 2, 1e-4, None)
-    return np.linalg.solve((b.T * w) @ b, (b.T * w) @ m)
+    p = p / np.maximum(1.0, np.linalg.norm(p, axis=-1, keepdims=True))
+    w = total / np.clip(1.0 - (p @ b.T) ** 2, 1e-4, None)  # (..., k)
+    normal = np.einsum("...k,ki,kj->...ij", w, b, b)
+    return np.linalg.solve(normal, np.einsum("...k,ki->...i", w * m, b)[..., None])[..., 0]
 
 
 def two_stage_ergotropy(stage_one, axis, stage_two, omega: float = 1.0) -> tuple[float, np.ndarray]:

@@ -123,6 +123,15 @@ _CACHE: dict[int, dict] = {}
 _SUPEROPS: dict[int, dict] = {}
 
 
+_IDEAL_NOISE = None  # one empty NoiseModel: the superoperator cache is keyed by it
+
+
+def _ideal_noise():
+    from qiskit_aer.noise import NoiseModel
+
+    return NoiseModel()
+
+
 def _cached(store: dict, owner) -> dict:
     if id(owner) not in store:
         store[id(owner)] = {}
@@ -371,6 +380,34 @@ def with_readout(probs: np.ndarray, snapshot, physical_qubits: Sequence[int]) ->
     from ..tomography.mitigation import apply_assignments, assignments_from_snapshot
 
     return apply_assignments(probs, assignments_from_snapshot(snapshot, physical_qubits))
+
+
+def ideal_probabilities(pubs, keep: str | None = None) -> list[np.ndarray]:
+    """Per logical PUB (circuit, values[, shots]) of a compiled program, (M, 2**num_clbits)
+    outcome probabilities of its M parameter rows without noise (``keep`` as in
+    :func:`probabilities`): what the ideal simulator samples from.  The same propagation as the
+    noisy path (parameters in diagonal gates: all rows at once), row by row otherwise."""
+    from qiskit import transpile
+    from qiskit_aer import AerSimulator
+    from .noisy import IsaPub
+
+    global _IDEAL_NOISE
+    _IDEAL_NOISE = _IDEAL_NOISE or _ideal_noise()
+    wrapped, splits = [], []
+    for qc, values, *_ in pubs:
+        qc = transpile(qc, AerSimulator(method="density_matrix"), optimization_level=0)
+        values = np.zeros((1, 0)) if values is None else np.asarray(values, dtype=float).reshape(-1, qc.num_parameters)
+        wrapped.append(IsaPub(qc, qc, tuple(range(qc.num_qubits)), tuple(qc.parameters), values, None))
+        splits.append(_split(qc, keep))
+    noise, instructions, found = _IDEAL_NOISE, {}, {}
+    k = wrapped[0].circuit.num_qubits if wrapped else 0
+    plans = {i: _plan(body, k, pub.parameters, [], instructions) for i, (pub, (body, _)) in enumerate(zip(wrapped, splits))}
+    plans = {i: plan for i, plan in plans.items() if plan is not None} if k <= BATCH_MAX_QUBITS else {}
+    found.update(zip(plans, _propagate([wrapped[i] for i in plans], list(plans.values()),
+                                       [splits[i][1] for i in plans], k, _instruction_superops(instructions, k, noise))))
+    rest = [i for i in range(len(wrapped)) if i not in plans]
+    found.update(zip(rest, _row_by_row([wrapped[i] for i in rest], [splits[i] for i in rest], noise)))
+    return [found[i] for i in range(len(wrapped))]
 
 
 def exact_probabilities(isa_pubs: Sequence, snapshot, *, readout: bool = False,

@@ -71,7 +71,7 @@ def dissipation(program) -> dict:
     (the chargers' reset + X), and ``resets`` per time point (in its circuits, all bases alike)."""
     blocks = [{**b, "qubits": list(b["qubits"]), "ancillas": list(b["ancillas"])} for b in program.dissipation]
     first = {}
-    for (circuit, _), info in zip(program.pubs, program.info):
+    for (circuit, *_), info in zip(program.pubs, program.info):
         first.setdefault(info.time_index, circuit)
     events = list(program.model.recharge_times)
     return {"blocks": blocks, "ancilla_use": program.ancilla_use, "ancillas": len(program.ancillas),
