@@ -357,7 +357,7 @@ def compile_run(model: Model, times, *, dephasing: str = "kicks", realizations: 
     # before any circuit: a truncation error costs nothing
     # the full states only for the energy balance of a measured charger
     reference = evolve(realised, times, frame=circuit_frame(realised), truncation_tol=truncation_tol,
-                       full_state=tomography != "battery")
+                       full_state=tomography == "battery+charger")
     on_device = target not in ("aer-ideal", execute.PULSE_TARGET)
     if steps is None:
         steps = "noise-aware" if on_device and not realised.recharge_times else "splitting"
@@ -423,7 +423,10 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     least predicted total error, splitting + device, on the chosen qubits, :func:`noise_aware_program`)
     or "splitting" (the default elsewhere: fewest steps whose splitting error is <= accuracy);
     ``metadata["resources"]`` has both per time point.
-    tomography: "battery" (default) or "battery+charger": the charger is measured too (3x the
+    tomography: "battery" (default), "permutation" (a battery of several qubits, star or Dicke:
+    (N+1)(N+2)/2 settings of one direction on every battery qubit instead of 3^N, the
+    permutation-invariant part of the battery state, :mod:`qbhw.tomography.permutation`) or
+    "battery+charger": the charger is measured too (3x the
     bases per charger qubit), E_B and ergotropy come from the joint state's battery marginal,
     and ``energy_balance`` holds the charger-battery energy balance
     (:func:`qbhw.analysis.energy_balance_estimates`).
@@ -516,7 +519,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
                          directory=directory, options=options, confirm=confirm, progress=progress)
         warnings += zne.pop("warnings")
     balance = None
-    if tomography != "battery":
+    if tomography == "battery+charger":
         balance = energy_balance_estimates(program, a, reference.states)
     dropped = realised is not model
     meta = {**run.metadata, "steps": program.steps, "step_rule": steps, "trotter_error": program.error_bound, "dephasing": dephasing,

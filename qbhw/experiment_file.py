@@ -22,7 +22,8 @@
     fractional = false       # two-qubit terms as fractional RZZ gates (Heron devices); "auto":
                              # the gate set of least predicted total error (noise-aware steps)
     mitigation = "none"      # none | snapshot | measured (readout assignment inversion)
-    tomography = "battery"   # battery | battery+charger (3x the bases; adds the energy balance)
+    tomography = "battery"   # battery | battery+charger (3x the bases; adds the energy balance) |
+                             # permutation (star/Dicke: (N+1)(N+2)/2 settings instead of 3^N)
     zne = [1, 3, 5]          # optional: zero-noise extrapolation at these gate-folding factors
     zne_fit = "richardson"   # richardson | linear | exponential
     zne_gates = "all"        # all | two-qubit (gates folded)
@@ -82,6 +83,7 @@ import numpy as np
 
 from . import execute
 from .compile.dephasing import DEPHASING
+from .compile.program import TOMOGRAPHY
 from .errors import InputError
 from .execute.runtime import DD_SEQUENCES
 from .execute.folding import FOLD_GATES, check_factors
@@ -92,7 +94,6 @@ from .models import registry
 from .models.custom import custom_model
 from .routing import STEP_RULES
 
-TOMOGRAPHY = ("battery", "battery+charger")  # measured subsystems (qbhw.compile.compile_program)
 from .sweep.engine import check_scheduler
 from .sweep.grid import ZIP_DIM, Axis, Point, SweepGrid, point_seed
 from .zne import FITS

@@ -129,7 +129,7 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
         "calibration_date": m.get("calibration_date"),
         "program": {"compiler": m["compiler"], "steps": list(r.program.steps), "trotter_error": list(r.program.error_bound),
                     "order": r.program.order, "dephasing": r.program.dephasing, "step_rule": m.get("step_rule"),
-                    "tomography": spec.tomography,
+                    "tomography": spec.tomography, **tomography_settings_fields(r.program),
                     "realizations": r.program.realizations, "circuits": len(r.program.pubs),
                     "qubits": r.program.pubs[0][0].num_qubits,
                     "shots_per_realization": m.get("shots_per_realization"), "shots": m.get("shots"),
@@ -141,6 +141,8 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
         "decoherence_reference": None,
         "resources": m.get("resources"),
         "estimated_qpu_seconds": m.get("estimated_qpu_seconds"),  # on the named IBM device (device targets)
+        "qpu_usage": m.get("qpu_usage"),  # what the jobs reported (IBM), beside the estimate
+        "rep_delay": m.get("rep_delay"),
         "gate_sets": m.get("gate_sets"),
         "warnings": m.get("warnings", []),
         "energy_balance": r.energy_balance,
@@ -162,6 +164,21 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
                 "seconds_per_unit": d.seconds_per_unit,
                 "method": "exact Lindblad model + T1/T2 channels of the chosen qubits"}
     return out, r.reference
+
+
+def tomography_settings_fields(program) -> dict:
+    """The measurement settings of a program's tomography: their number per time point and,
+    for permutation-invariant tomography, the directions and the condition number of the
+    map they invert (:func:`qbhw.tomography.permutation.pi_conditioning`)."""
+    first = [i for i in program.info if i.time_index == 0]
+    out = {"settings_per_time": len({i.setting for i in first})}
+    axes = [i.axis for i in first if i.axis is not None]
+    if axes and len(first[0].measured_qubits) > 1:
+        from .tomography.permutation import pi_conditioning
+
+        out.update(tomography_settings=[list(a) for a in axes],
+                   tomography_conditioning=pi_conditioning(np.array(axes), len(first[0].measured_qubits)))
+    return out
 
 
 def _zne_fields(z: dict | None) -> dict | None:

@@ -60,7 +60,8 @@ class CompileOptions:
     accuracy) or "noise-aware" (least predicted total error on the device's qubits,
     :mod:`qbhw.compile.noise_aware`; needs a device's fault model, see
     :func:`qbhw.experiment.run_experiment`, where it is the default on device targets);
-    ``tomography``: the measured subsystems, "battery" or "battery+charger" (3^k bases of the
+    ``tomography``: the measured subsystems and settings, "battery", "permutation" (the
+    battery's permutation-invariant settings) or "battery+charger" (3^k bases of the
     k measured qubits)."""
 
     dephasing: str = "kicks"

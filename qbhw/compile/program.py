@@ -263,6 +263,24 @@ def _preparation(model: Model) -> Preparation:
     return Preparation("purified", vector=psi.reshape(-1), purifiers=m)
 
 
+TOMOGRAPHY = ("battery", "battery+charger", "permutation")
+
+
+def tomography_settings(tomography: str, k: int) -> list:
+    """The measurement settings of ``k`` measured qubits: the 3^k Pauli bases ("battery",
+    "battery+charger"), or for "permutation" the (k+1)(k+2)/2 directions of
+    :func:`qbhw.tomography.permutation.pi_settings`, each measured on every qubit (Toth et al.,
+    PRL 105, 250403 (2010); the permutation-invariant part of the battery state)."""
+    if tomography != "permutation":
+        return pauli_bases(k)
+    if k < 2:
+        raise InputError("tomography", "permutation-invariant tomography is for batteries of several qubits; "
+                                       "use 'battery' for one")
+    from ..tomography.permutation import pi_settings
+
+    return [tuple(map(float, d)) for d in pi_settings(k)]
+
+
 def pauli_bases(k: int) -> list[str]:
     """All 3^k measurement bases of k qubits, e.g. ["XX", "XY", ..., "ZZ"] for k = 2."""
     labels = [""]
@@ -287,8 +305,11 @@ def _check_arguments(dephasing, tomography, realizations, accuracy, max_step, ti
         raise InputError("compile.ancillas", f"must be one of {dissipation.ANCILLAS}, got {ancillas!r}")
     if collision_time is not None and not collision_time > 0:
         raise InputError("compile.collision_time", f"must be > 0, got {collision_time!r}")
-    if tomography not in ("battery", "battery+charger"):
-        raise InputError("tomography", f"tomography must be 'battery' or 'battery+charger', got {tomography!r}")
+    if tomography not in TOMOGRAPHY:
+        raise InputError("tomography", f"tomography must be one of {TOMOGRAPHY}, got {tomography!r}")
+    if tomography == "permutation" and collective_encoding != "qubits":
+        raise InputError("tomography", "permutation-invariant tomography measures every battery qubit; it needs "
+                                       "collective_encoding = 'qubits'")
     if isinstance(realizations, bool) or not isinstance(realizations, (int, np.integer)) or realizations < 1:
         raise InputError("realizations", f"realizations must be an integer >= 1, got {realizations!r}")
     if not accuracy > 0:
@@ -368,7 +389,8 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
     start = _preparation(model)
     roles = model.battery + (model.charger if tomography == "battery+charger" else ())
     measured = tuple(sorted(roles))
-    n_bases = 3 ** len(measured)
+    settings = tomography_settings(tomography, len(measured))
+    n_bases = len(settings)
     diagonal, other = _split_jumps(model)
     dephased, unmatched = _dephased(replace(model, jumps=diagonal), isometry, dephasing) if dephasing != "none" \
         else ([], [])
@@ -559,10 +581,11 @@ def compile_program(model: Model, times, *, order: int = 2, accuracy: float = 1e
             variants = [(qc, values[:, [column[p] for p in qc.parameters]])]  # columns follow qc.parameters
         else:
             variants = [(evolution.build(), None)]
-        for basis in pauli_bases(len(measured)):
+        for basis in settings:
             for qc, values in variants:
                 pubs.append((with_tomography(qc, measured, basis), values))
-                info.append(PubInfo(ti, float(t), basis, measured, n_steps))
+                info.append(PubInfo(ti, float(t), basis, measured, n_steps) if isinstance(basis, str) else
+                            PubInfo(ti, float(t), "axis", measured, n_steps, axis=tuple(map(float, basis))))
     return Program(model, times, tuple(pubs), tuple(info), order, dephasing, realizations if randomized else 1,
                    tuple(steps), bound, ancilla_qubits, collective_encoding,
                    dissipation=tuple(u.report() for u in units), ancilla_use=ancillas,

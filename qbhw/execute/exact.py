@@ -401,10 +401,12 @@ def ideal_probabilities(pubs, keep: str | None = None) -> list[np.ndarray]:
         splits.append(_split(qc, keep))
     noise, instructions, found = _IDEAL_NOISE, {}, {}
     k = wrapped[0].circuit.num_qubits if wrapped else 0
-    plans = {i: _plan(body, k, pub.parameters, [], instructions) for i, (pub, (body, _)) in enumerate(zip(wrapped, splits))}
-    plans = {i: plan for i, plan in plans.items() if plan is not None} if k <= BATCH_MAX_QUBITS else {}
-    found.update(zip(plans, _propagate([wrapped[i] for i in plans], list(plans.values()),
-                                       [splits[i][1] for i in plans], k, _instruction_superops(instructions, k, noise))))
+    plans = ({i: _plan(body, k, pub.parameters, [], instructions) for i, (pub, (body, _)) in enumerate(zip(wrapped, splits))}
+             if k <= BATCH_MAX_QUBITS else {})
+    plans = {i: plan for i, plan in plans.items() if plan is not None}
+    if plans:
+        found.update(zip(plans, _propagate([wrapped[i] for i in plans], list(plans.values()), [splits[i][1] for i in plans],
+                                           k, _instruction_superops(instructions, k, noise))))
     rest = [i for i in range(len(wrapped)) if i not in plans]
     found.update(zip(rest, _row_by_row([wrapped[i] for i in rest], [splits[i] for i in rest], noise)))
     return [found[i] for i in range(len(wrapped))]

@@ -128,18 +128,26 @@ def resample_rows(counts: np.ndarray, weights: np.ndarray | None, n_resamples: i
                   rng: np.random.Generator) -> np.ndarray:
     """(M, K) counts of M dephasing realizations -> (n_resamples, K): ``weights @ counts`` with
     :func:`realization_weights` (each row carries its own shot noise, so both sources are
-    resampled); with one row (weights None), a multinomial resample of its shots.  A setting
-    with an outcome never seen is resampled from its counts plus 1/2 per outcome (Jeffreys),
-    multinomially: resamples of an all-zeros outcome are all zero, and an interval from them
-    would claim the outcome impossible (a ground state read with 100 shots and readout error
-    1.5e-3 shows no 1 in 86 % of runs; its E_B interval was [0, 0] around E = 1.5e-3)."""
+    resampled); with one row (weights None), a multinomial resample of its shots.  An outcome
+    never seen in N shots would be 0 in every resample, and an interval from them would claim it
+    impossible (a ground state read with 100 shots and readout error 1.5e-3 shows no 1 in 86 % of
+    runs; its E_B interval was [0, 0] around E = 1.5e-3): each resample gets Poisson(N p) counts
+    of it, taken from the most frequent outcome, p = (1/K) / (N + 1) its probability under the
+    Perks prior (1/K per outcome of K; Jeffreys' 1/2 for K = 2)."""
     c = np.asarray(counts)
     pooled = c.sum(axis=0)
-    if c.shape[0] == 1 or not pooled.all():
-        total = int(pooled.sum())
-        p = (pooled + 0.5) / (total + 0.5 * pooled.size) if not pooled.all() else pooled / total
-        return rng.multinomial(total, p, size=n_resamples)
-    return weights @ c
+    total = int(pooled.sum())
+    if c.shape[0] == 1:
+        out = rng.multinomial(total, pooled / total, size=n_resamples)
+    else:
+        out = weights @ c
+    unseen = pooled == 0
+    if unseen.any():
+        extra = rng.poisson(total / (pooled.size * (total + 1.0)), size=(n_resamples, int(unseen.sum())))
+        out = out.copy()
+        out[:, unseen] += extra
+        out[:, int(np.argmax(pooled))] -= extra.sum(axis=1)
+    return out
 
 
 def bootstrap(
