@@ -337,6 +337,30 @@ def plan_text(planned: dict) -> str:
     return "\n".join(lines)
 
 
+def _cmd_budget(args) -> int:
+    """``qbhw budget``: the QPU seconds used and the budget per account; ``qbhw budget set SECONDS``
+    sets one (the account: --account ID, else --channel/--instance, else the ledger's only one)."""
+    from .execute import budget
+
+    try:
+        ledger = budget.Ledger()
+        accounts = ledger.accounts()
+        if args.action == "set":
+            if args.seconds is None:
+                return _fail(EXIT_BAD_INPUT, "qbhw budget set needs the budget in QPU seconds, e.g. qbhw budget set 600")
+            account = args.account or (budget.account_id(args.channel, args.instance) if args.channel or args.instance
+                                       else next(iter(accounts)) if len(accounts) == 1 else budget.DEFAULT_ACCOUNT)
+            ledger.set_budget(account, args.seconds, window_days=args.window_days, label=args.instance)
+            accounts = {account: accounts.get(account, args.instance or account)}
+    except RUN_FAILURES as err:
+        return _fail(_exit_code(err), _message(err))
+    if not accounts:
+        print(f"no QPU usage recorded yet ({budget.ledger_path()}); set a budget with `qbhw budget set SECONDS`")
+    for account, label in accounts.items():
+        print(f"{account} ({label}): {ledger.summary(account)}")
+    return EXIT_OK
+
+
 def _cmd_resume(args) -> int:
     from .execute.runtime import IBMAccountError
 
@@ -460,6 +484,14 @@ def _parser() -> argparse.ArgumentParser:
     pln.add_argument("experiment", help="experiment TOML file")
     pln.add_argument("--device", action="append", help="also price it on this calibration snapshot (repeatable)")
     pln.set_defaults(func=_cmd_plan)
+    bud = sub.add_parser("budget", help="QPU seconds used per IBM account and the budget that guards runs")
+    bud.add_argument("action", nargs="?", choices=("show", "set"), default="show")
+    bud.add_argument("seconds", nargs="?", type=float, help="budget in QPU seconds per window (set)")
+    bud.add_argument("--account", help="account id as listed (default: the only one, or from --channel/--instance)")
+    bud.add_argument("--channel", help="IBM channel of the account (with --instance; no network needed)")
+    bud.add_argument("--instance", help="IBM instance (CRN) of the account")
+    bud.add_argument("--window-days", type=float, default=28.0, help="rolling window of the budget (default 28 days)")
+    bud.set_defaults(func=_cmd_budget)
     res = sub.add_parser("resume", help="continue an interrupted run folder")
     res.add_argument("directory")
     res.add_argument("--quiet", action="store_true")

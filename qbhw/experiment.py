@@ -525,8 +525,10 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     meta = {**run.metadata, "steps": program.steps, "step_rule": steps, "trotter_error": program.error_bound, "dephasing": dephasing,
             "compiler": "pulse" if target == execute.PULSE_TARGET else compiler_for(realised), "bootstrap": bootstrap, "confidence": CONFIDENCE,
             "interval": f"{CONFIDENCE:.0%} BCa bootstrap interval, Student-t widened for the realization count, "
-                        "clipped to the physical range; for E_B and ergotropy that of the linear-inversion estimate "
-                        "(smooth in the counts), holding the physical-state value (qbhw.analysis)",
+                        "clipped to the physical range; for E_B and a qubit battery's ergotropy that of the linear "
+                        "estimate (smooth in the counts), holding the physical-state value, the ergotropy's extended to 0 "
+                        "where the state is compatible with a passive one; a multi-qubit battery's ergotropy the "
+                        "physical state's own (qbhw.analysis)",
             "mitigation": mitigation, "fractional": fractional, "seed": seed,
             "reference_model": (f"{model.name} without its jumps ({', '.join(j.label for j in model.jumps if j.rate)}): "
                                 "dephasing = 'none' removes them from the circuits" if dropped else model.name),
@@ -549,6 +551,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     if plan is not None:
         meta["plan"] = plan.summary()
         meta["shots"] = plan.total_shots  # over all time points and settings
+        meta["shots_per_realization"] = 1 if plan.randomized else None
     meta["estimator"] = estimator
     return ExperimentResult(program.times, a["e"], a["e_err"], a["e_ci"], a["w"], a["w_err"], a["w_ci"], a["w_bias"],
                             a["e_linear"], a["e_linear_err"], a["e_linear_ci"], a["states"], reference, dev_ref,

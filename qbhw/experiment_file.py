@@ -321,6 +321,9 @@ def _run(run) -> dict:
     }
     if "precision" in run:
         out["precision"] = _number("run.precision", run["precision"], minimum=0.0, strict_min=True)
+        if "shots" in run:
+            raise SpecError("run.precision: the planner chooses the shots for it; give run.shots or run.precision, "
+                            "not both")
         if out["target"] in ("reference", "pulse"):
             raise SpecError(f"run.precision: target {out['target']!r} takes no planned shots; give run.shots")
     if "backend" in run:

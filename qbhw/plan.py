@@ -57,7 +57,7 @@ __all__ = ["Plan", "ALLOCATIONS", "unit_terms", "variance", "allocate", "plan_un
 
 ALLOCATIONS = ("neyman", "equal")
 MIN_UNITS = 100  # per time point and setting: a deterministic setting still shows its counts
-CHECK_ROUNDS = 3
+CHECK_ROUNDS = 5
 CHECK_RUNS = 4  # simulated runs per round: every one must meet the target (P(one point meets it) >~ 0.8)
 MARGIN = 0.95  # plan to this fraction of the target half-width (the simulated check's own spread)
 

@@ -348,9 +348,10 @@ def markdown(results: dict) -> str:
     elif prog:
         lines.append(f"- program: {prog['circuits']} circuits, order-{prog['order']} product formula, up to "
                      f"{max(prog['steps'])} steps, {prog['realizations']} `{prog['dephasing']}` realizations x "
-                     f"{prog['shots_per_realization']} shots"
-                     + (f" ({prog['shots']} per time and basis; circuits without realizations get all of them)"
-                        if prog.get("shots") else ""))
+                     + (f"the planned shots ({prog['shots']} in all, see Estimation)" if results.get("plan") else
+                        f"{prog['shots_per_realization']} shots"
+                        + (f" ({prog['shots']} per time and basis; circuits without realizations get all of them)"
+                           if prog.get("shots") else "")))
         if prog.get("dissipation"):
             lines += dissipation_lines(prog["dissipation"])
         if prog.get("encoding_costs"):
@@ -391,8 +392,56 @@ def markdown(results: dict) -> str:
     figures = figures_table(results)
     lines += ["", "![charging curves](charging.png)", ""] + (["```", figures, "```", ""] if figures else [])
     lines += ["```", table(results, linear=True), "```", ""]
-    lines += zne_lines(results) + balance_lines(results) + independence_lines(results)
+    lines += (estimation_lines(results) + zne_lines(results) + balance_lines(results) + cost_lines(results)
+              + independence_lines(results))
     return "\n".join(lines)
+
+
+def estimation_lines(results: dict) -> list[str]:
+    """The estimator, the tomography settings and, with a precision, the shot plan per time point."""
+    erg = results.get("battery_ergotropy") or {}
+    prog = results.get("program") or {}
+    if not results.get("measured"):
+        return []
+    lines = ["## Estimation", "", f"- ergotropy estimator: {erg.get('estimator', 'Pauli bases, linear inversion')}"]
+    if prog.get("tomography_conditioning") is not None:
+        lines.append(f"- permutation-invariant tomography: {prog['settings_per_time']} settings per time point "
+                     f"(one direction on every battery qubit), condition number {prog['tomography_conditioning']:.2f} "
+                     "of the map they invert; the estimate is the permutation-invariant part of the battery state")
+    if erg.get("bias_corrected") is not None:
+        corrected = np.asarray(erg["bias_corrected"], dtype=float)
+        lines.append(f"- bootstrap bias-corrected ergotropy (2 W - mean W*) in results.json "
+                     f"`battery_ergotropy.bias_corrected` (largest correction {np.max(np.abs(corrected - np.asarray(erg['value'], dtype=float))):.2g})")
+    plan = results.get("plan")
+    if plan:
+        widths = np.diff(np.asarray(results["battery_ergotropy"]["ci95"], dtype=float), axis=1)[:, 0] / 2
+        lines += [f"- shots planned for +-{plan['precision']:g} (95 % half-width of the ergotropy at every time point; "
+                  f"{plan['allocation']} allocation, {plan['total_shots']} shots, {plan['realizations']} realizations"
+                  + (", 1 shot each" if plan.get("shots_per_realization") else "") + "): this run's half-widths "
+                  f"{np.sum(widths <= plan['precision'])}/{widths.size} within it, largest {widths.max():.4f}", "",
+                  "| t | shots per setting | planned | simulated check | this run |", "|---|---|---|---|---|"]
+        for t, shots, p, q, w in zip(results["times"], plan["shots"], plan["predicted_half_width"],
+                                     plan["simulated_half_width"], widths):
+            lines.append(f"| {t:.3g} | " + ", ".join(f"{k} {n}" for k, n in shots.items()) + f" | {p:.4f} | {q:.4f} | {w:.4f} |")
+    return lines + [""]
+
+
+def cost_lines(results: dict) -> list[str]:
+    """QPU time: qbhw's estimate on the named device, what the jobs reported, the rep delay."""
+    estimate = results.get("estimated_qpu_seconds")
+    if estimate is None:
+        return []
+    usage = results.get("qpu_usage") or {}
+    rep = results.get("rep_delay") or {}
+    reported = usage.get("reported_seconds")
+    lines = ["## QPU time", "",
+             f"- estimated {estimate:.1f} QPU s on `{results.get('backend')}`; reported by the jobs: "
+             + (f"{reported:.1f} s" if reported is not None else "none") + f" ({usage.get('source', 'not recorded')})"]
+    if rep:
+        lines.append(f"- rep delay {rep['seconds'] * 1e6:.0f} us" + (" (given)" if rep.get("given") else " (device default)")
+                     + f", qubit initialisation {'on' if rep.get('init_qubits') else 'off'}; qbhw's choice: "
+                     f"{rep['reason']}")
+    return lines + [""]
 
 
 def independence_lines(results: dict) -> list[str]:
