@@ -18,36 +18,24 @@ Run: .venv/bin/python benchmarks/pi_tomography.py   (BLAS limited to one thread 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from itertools import product
+from pathlib import Path
 
 import numpy as np
-from qiskit import QuantumCircuit
-from qiskit.quantum_info import Statevector, partial_trace
 from threadpoolctl import threadpool_limits
 
 from qbhw.metrics import ergotropy
 from qbhw.tomography import linear_inversion, project_physical
 from qbhw.tomography.permutation import pi_conditioning, pi_linear_estimate, pi_settings
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from test_permutation_tomography import charged_star_state  # noqa: E402  (the tests' charged star battery)
+
 PAULI_TO_Z = {"X": np.array([[1, 1], [1, -1]]) / np.sqrt(2),  # H
               "Y": np.array([[1, -1j], [1, 1j]]) / np.sqrt(2),  # H S^dagger
               "Z": np.eye(2)}
-
-
-def charged_star_state(n: int, gamma: float = 0.15) -> np.ndarray:
-    qc = QuantumCircuit(2 * n)
-    for q in range(n):
-        qc.ry(2.1, q)
-        qc.rz(0.4, q)
-    for a in range(n):
-        for b in range(a + 1, n):
-            qc.rzz(0.7, a, b)
-    for q in range(n):
-        qc.rx(0.5, q)
-        qc.cry(2 * np.arcsin(np.sqrt(gamma)), q, n + q)
-        qc.cx(n + q, q)
-    return partial_trace(Statevector(qc), list(range(n, 2 * n))).data
 
 
 def direction_to_z(d) -> np.ndarray:
@@ -90,7 +78,7 @@ def main():
     print(f"{'N':>2} {'PI K':>5} {'3^N':>5} {'cond':>6} {'W exact':>8} {'RMSE PI':>8} {'RMSE Pauli':>10} {'ratio':>6} "
           f"{'F PI':>6} {'F Pauli':>7} {'s/state PI':>10} {'s/state Pauli':>13}")
     for n in range(2, 7):
-        rho = charged_star_state(n)
+        _, rho = charged_star_state(n)
         h = np.diag([float(v.bit_count()) for v in range(2**n)])
         w_exact = ergotropy(rho, h)
         settings = pi_settings(n)

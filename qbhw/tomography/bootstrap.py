@@ -54,7 +54,8 @@ def resample(data: Mapping[str, np.ndarray], rng: np.random.Generator) -> dict[s
 
 
 def interval(samples: np.ndarray, point: float, *, realizations: int, jackknife: np.ndarray | None = None,
-             confidence: float = 0.95, bounds: tuple[float, float] = (-np.inf, np.inf)) -> np.ndarray:
+             confidence: float = 0.95, bounds: tuple[float, float] = (-np.inf, np.inf),
+             bias_correction: bool = True) -> np.ndarray:
     """(low, high) BCa interval (Efron 1987) of a statistic estimated as ``point`` from bootstrap
     ``samples``: percentiles Phi(z0 + (z0 + z) / (1 - a (z0 + z))) of the samples, with the bias
     correction z0 = Phi^-1(fraction of samples below the point, ties counted half) and the
@@ -64,22 +65,25 @@ def interval(samples: np.ndarray, point: float, *, realizations: int, jackknife:
     interval is widened about the point by t_{m-1}/z * sqrt(m/(m-1)) (a bootstrap over m units
     estimates the variance with factor (m-1)/m and the pivot is Student-t with m-1 degrees of
     freedom: without it nominal 95 % covers 92.9 % at m = 20) and clipped to the physically
-    allowed ``bounds``."""
+    allowed ``bounds``.  ``bias_correction=False``: z0 = a = 0 (the widened percentile interval).
+    Quantiles of the resamples: the median-unbiased estimator (Hyndman-Fan type 8); the plain
+    linear one undercovered by about 1 % with 200 resamples (a mean of 20 binomial rows: 0.938,
+    median-unbiased 0.947, 2000 resamples 0.948)."""
     from scipy.stats import norm, t
 
     samples = np.asarray(samples, dtype=float)
     n = samples.size
     below = ((samples < point).sum() + 0.5 * (samples == point).sum()) / n
-    z0 = norm.ppf(np.clip(below, 0.5 / n, 1 - 0.5 / n))
+    z0 = norm.ppf(np.clip(below, 0.5 / n, 1 - 0.5 / n)) if bias_correction else 0.0
     a = 0.0
-    if jackknife is not None and len(jackknife) > 2:
+    if bias_correction and jackknife is not None and len(jackknife) > 2:
         d = np.mean(jackknife) - np.asarray(jackknife, dtype=float)
         ss = (d**2).sum()
         a = (d**3).sum() / (6 * ss**1.5) if ss > 0 else 0.0
     alpha = (1 - confidence) / 2
     z = norm.ppf([alpha, 1 - alpha])
     q = norm.cdf(z0 + (z0 + z) / (1 - a * (z0 + z)))
-    low, high = np.quantile(samples, q)
+    low, high = np.quantile(samples, q, method="median_unbiased")
     m = int(realizations)
     widen = t.ppf(1 - alpha, m - 1) / norm.ppf(1 - alpha) * np.sqrt(m / (m - 1)) if m > 1 else 1.0
     low, high = point - widen * (point - low), point + widen * (high - point)
