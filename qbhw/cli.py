@@ -322,7 +322,9 @@ def plan_text(planned: dict) -> str:
              f"{planned['realizations']} realization(s) per time point, estimator {planned['estimator']}"]
     plan = planned["plan"]
     if plan is not None:
-        lines.append(f"planned for +-{plan['precision']:g} (95 % half-width of the ergotropy per time point), "
+        aim = (f"a budget of {plan['shot_budget']} shots: +-{plan['precision']:.4f}" if plan.get("shot_budget")
+               else f"+-{plan['precision']:g}")
+        lines.append(f"planned for {aim} (95 % half-width of the ergotropy per time point), "
                      f"{plan['allocation']} allocation" + (", 1 shot per realization" if plan["shots_per_realization"]
                                                            else ""))
         lines.append(f"{'t':>7}  {'shots per setting':<58} {'planned':>8} {'simulated':>9}")

@@ -44,7 +44,7 @@ from .errors import InputError
 from .execute import folding
 from .metrics import curve_figures
 from .models import Model, with_qubit_decoherence
-from .plan import ALLOCATIONS, Plan, apply_units, check_plan, plan_units
+from .plan import ALLOCATIONS, CHECK_ROUNDS, Plan, apply_units, check_plan, plan_for_budget, plan_units
 from .reference import Trajectory, evolve
 from .routing import CompileOptions, compile_model, compiler_for, realised_model
 from .tomography import assignments_from_snapshot
@@ -253,22 +253,27 @@ def outcome_probabilities(program: Program, prepared) -> list[np.ndarray]:
     return execute.exact_probabilities(prepared.isa, prepared.device.snapshot, readout=True, keep="meas")
 
 
-def planned_program(program: Program, precision: float, *, recompile, place, allocation: str, assignments,
-                    bootstrap: int, seed: int) -> tuple[Program, Plan]:
-    """(``program`` cut to the shots of its :class:`qbhw.plan.Plan` for ``precision``, the plan):
-    planned on the probabilities its circuits give (:func:`outcome_probabilities` of
-    ``place(program)``), recompiled by ``recompile(realizations)`` when the plan needs more
-    realizations than it has (REALIZATION_HEADROOM more), then checked by simulation
-    (:func:`qbhw.plan.check_plan`)."""
+def planned_program(program: Program, precision: float | None, *, recompile, place, allocation: str, assignments,
+                    bootstrap: int, seed: int, shot_budget: int | None = None) -> tuple[Program, Plan]:
+    """(``program`` cut to the shots of its :class:`qbhw.plan.Plan` for ``precision``, or for
+    the best common precision within ``shot_budget`` shots, the plan): planned on the
+    probabilities its circuits give (:func:`outcome_probabilities` of ``place(program)``),
+    recompiled by ``recompile(realizations)`` when the plan needs more realizations than it has
+    (REALIZATION_HEADROOM more), then checked by simulation (:func:`qbhw.plan.check_plan`;
+    with a budget the check only reports, it does not add shots)."""
     probabilities = outcome_probabilities(program, place(program))
-    plan = plan_units(program, probabilities, precision, allocation=allocation, assignments=assignments)
+    plan = (plan_for_budget(program, probabilities, shot_budget, allocation=allocation, assignments=assignments)
+            if shot_budget is not None else
+            plan_units(program, probabilities, precision, allocation=allocation, assignments=assignments))
     for _ in range(2):  # twice: when the check's units reach the compiled realizations, more are compiled
         if plan.randomized and plan.realizations >= program.realizations:
             program = recompile(int(np.ceil(REALIZATION_HEADROOM * plan.realizations)))
             probabilities = outcome_probabilities(program, place(program))
         plan = check_plan(program, probabilities, plan, bootstrap=bootstrap, seed=seed, assignments=assignments,
-                          max_units=program.realizations if plan.randomized else None)
-        if not plan.randomized or np.all(plan.simulated <= precision) or plan.realizations < program.realizations:
+                          max_units=program.realizations if plan.randomized else None,
+                          rounds=0 if shot_budget is not None else CHECK_ROUNDS)
+        if (shot_budget is not None or not plan.randomized or np.all(plan.simulated <= plan.precision)
+                or plan.realizations < program.realizations):
             break
     return apply_units(program, plan), plan
 
@@ -348,10 +353,26 @@ def compile_run(model: Model, times, *, dephasing: str = "kicks", realizations: 
                 collective_encoding: str = "qubits", max_two_qubit_gates: int | None = None, collision_time: float = 0.05,
                 ancillas: str = "parallel", truncation_tol: float = 1e-5, steps: str | None = None,
                 tomography: str = "battery", estimator: str = "pauli", precision: float | None = None,
-                allocation: str = "neyman") -> CompiledRun:
+                allocation: str = "neyman", shot_budget: int | None = None) -> CompiledRun:
     """The compiling half of :func:`run_experiment` (its arguments; see there): reference,
     program (noise-aware steps on a device, the adaptive axes, the planned shots), placement
     choices.  ``qbhw plan`` stops here."""
+    if estimator not in ESTIMATORS:
+        raise InputError("estimator", f"must be one of {ESTIMATORS}, got {estimator!r}")
+    if allocation not in ALLOCATIONS:
+        raise InputError("allocation", f"must be one of {ALLOCATIONS}, got {allocation!r}")
+    if estimator == "adaptive" and (tomography != "battery" or len(model.battery) != 1 or model.dims[model.battery[0]] != 2):
+        raise InputError("estimator", "the adaptive estimator measures a one-qubit battery (tomography 'battery'); "
+                                      "use estimator='pauli'")
+    planned = precision is not None or shot_budget is not None
+    if precision is not None and shot_budget is not None:
+        raise InputError("shot_budget", "give a precision or a shot budget, not both")
+    if (estimator != "pauli" or planned) and target == execute.PULSE_TARGET:
+        raise InputError("estimator" if estimator != "pauli" else "precision",
+                         "the pulse target answers the Pauli bases at given shots; use estimator='pauli' and shots")
+    if planned and dephasing == "mcm":
+        raise InputError("precision", "planned shots need the realizations as parameter rows; 'mcm' compiles one "
+                                      "circuit per realization: give shots")
     seeds = np.random.SeedSequence(seed).generate_state(6)  # the first five as before the planner
     realised = realised_model(model, dephasing)
     # before any circuit: a truncation error costs nothing
@@ -377,7 +398,7 @@ def compile_run(model: Model, times, *, dephasing: str = "kicks", realizations: 
     measured_by = (lambda p: with_axes(p, optimal_axes(reference))) if estimator == "adaptive" else (lambda p: p)
     program = measured_by(program)
     plan = None
-    if precision is not None:
+    if precision is not None or shot_budget is not None:
         dev = execute.device(target, backend, fractional=fractional) if on_device else None
         place = (lambda p: execute.prepare(p, dev, qubits)) if on_device else (lambda p: None)
         steps_used, choices = list(program.steps), program.step_choices
@@ -387,7 +408,8 @@ def compile_run(model: Model, times, *, dephasing: str = "kicks", realizations: 
                                                                          program.info[0].measured_qubits])
                                 if on_device and mitigation != "none" else None)
         program, plan = planned_program(program, precision, recompile=recompile, place=place, allocation=allocation,
-                                        assignments=snapshot_assignments, bootstrap=bootstrap, seed=int(seeds[5]))
+                                        assignments=snapshot_assignments, bootstrap=bootstrap, seed=int(seeds[5]),
+                                        shot_budget=shot_budget)
     return CompiledRun(program, reference, realised, qubits, reason, baseline, fractional, plan, seeds, steps)
 
 
@@ -401,7 +423,7 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
                    late: int | None = None, pulse_options=None, steps: str | None = None,
                    tomography: str = "battery", zne=None, zne_fit: str = "richardson",
                    zne_gates: str = "all", estimator: str = "pauli", precision: float | None = None,
-                   allocation: str = "neyman") -> ExperimentResult:
+                   allocation: str = "neyman", shot_budget: int | None = None) -> ExperimentResult:
     """Run ``model`` at ``times`` (units 1/omega_B) on ``target`` and analyse it (module doc).
 
     shots: total per (time, basis), split over ``realizations``; backend, qubits, directory,
@@ -442,7 +464,8 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
     precision: the 95 % half-width wanted for the ergotropy at every time point (units of
     omega_B): ``shots`` is then ignored and the shots, and the realizations of a stochastic
     emulation, are chosen by :mod:`qbhw.plan` (``allocation`` "neyman" | "equal" over the
-    settings), checked by simulating the run, and ``plan`` holds the plan.
+    settings), checked by simulating the run, and ``plan`` holds the plan.  shot_budget: instead
+    of a precision, the total shots; the plan spends them for the smallest common half-width.
     ``dephasing="none"`` runs and compares the model without its jumps (``qbhw.routing``)."""
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 2:
         raise InputError("bootstrap", f"must be an integer >= 2, got {bootstrap!r}")
@@ -462,24 +485,14 @@ def run_experiment(model: Model, times, *, dephasing: str = "kicks", realization
                                     "noise (use a device target, e.g. 'aer-noisy')")
     if tomography != "battery" and target == execute.PULSE_TARGET:
         raise InputError("tomography", "the pulse target measures the battery only; use tomography='battery'")
-    if estimator not in ESTIMATORS:
-        raise InputError("estimator", f"must be one of {ESTIMATORS}, got {estimator!r}")
-    if allocation not in ALLOCATIONS:
-        raise InputError("allocation", f"must be one of {ALLOCATIONS}, got {allocation!r}")
-    if estimator == "adaptive" and (tomography != "battery" or len(model.battery) != 1 or model.dims[model.battery[0]] != 2):
-        raise InputError("estimator", "the adaptive estimator measures a one-qubit battery (tomography 'battery'); "
-                                      "use estimator='pauli'")
-    if (estimator != "pauli" or precision is not None) and target == execute.PULSE_TARGET:
-        raise InputError("estimator" if estimator != "pauli" else "precision",
-                         "the pulse target answers the Pauli bases at given shots; use estimator='pauli' and shots")
-    if precision is not None and (zne is not None or dephasing == "mcm"):
-        raise InputError("precision", "planned shots are not combined with zne or 'mcm' dephasing yet; give shots")
+    if (precision is not None or shot_budget is not None) and zne is not None:
+        raise InputError("precision", "planned shots are not combined with zne yet; give shots")
     c = compile_run(model, times, dephasing=dephasing, realizations=realizations, target=target, backend=backend,
                     qubits=qubits, seed=seed, order=order, accuracy=accuracy, max_step=max_step, bootstrap=bootstrap,
                     mitigation=mitigation, fractional=fractional, collective_encoding=collective_encoding,
                     max_two_qubit_gates=max_two_qubit_gates, collision_time=collision_time, ancillas=ancillas,
                     truncation_tol=truncation_tol, steps=steps, tomography=tomography, estimator=estimator,
-                    precision=precision, allocation=allocation)
+                    precision=precision, allocation=allocation, shot_budget=shot_budget)
     program, reference, qubits, reason, baseline, fractional, plan, seeds = (
         c.program, c.reference, c.qubits, c.reason, c.baseline, c.fractional, c.plan, c.seeds)
     realised, steps = c.realised, c.steps

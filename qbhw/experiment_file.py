@@ -31,6 +31,8 @@
     precision = 0.02         # optional: 95 % half-width of the ergotropy per time point (omega_B);
                              # shots (and kick realizations) then chosen by qbhw.plan, `qbhw plan FILE`
     allocation = "neyman"    # neyman (fewest shots) | equal (every setting alike) with precision
+    shot_budget = 200000     # optional, instead of shots or precision: the planner spends these for
+                             # the smallest common half-width over the time points
     bootstrap = 200
     seed = 1234
     scheduler = "local"      # sweeps: local (Dask LocalCluster) | none (serial) | tcp://host:port
@@ -134,6 +136,7 @@ class ExperimentSpec:
     estimator: str = "pauli"
     precision: float | None = None
     allocation: str = "neyman"
+    shot_budget: int | None = None
     compile_options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     runtime_options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     pulse_options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
@@ -187,7 +190,7 @@ class ExperimentSpec:
                "zne": None if self.zne is None else list(self.zne), "zne_fit": self.zne_fit, "zne_gates": self.zne_gates,
                "bootstrap": self.bootstrap, "seed": self.seed, "charging_n": self.charging_n,
                "scheduler": self.scheduler, "estimator": self.estimator, "precision": self.precision,
-               "allocation": self.allocation}
+               "allocation": self.allocation, "shot_budget": self.shot_budget}
         return {"model": {"kind": self.model_kind, **self.model_params}, "times": list(self.times),
                 "run": {k: v for k, v in run.items() if v is not None},
                 "compile": dict(self.compile_options), "options": dict(self.runtime_options),
@@ -300,7 +303,7 @@ def _run(run) -> dict:
         raise SpecError("run: expected a table [run]")
     _unknown("run", run, ["target", "backend", "qubits", "shots", "realizations", "dephasing", "fractional",
                           "mitigation", "tomography", "zne", "zne_fit", "zne_gates", "bootstrap", "seed", "charging_n",
-                          "scheduler", "estimator", "precision", "allocation"])
+                          "scheduler", "estimator", "precision", "allocation", "shot_budget"])
     if not isinstance(run.get("fractional", False), bool) and run.get("fractional") != "auto":
         raise SpecError(f"run.fractional: expected true, false or \"auto\", got {run['fractional']!r}")
     out = {
@@ -321,9 +324,11 @@ def _run(run) -> dict:
     }
     if "precision" in run:
         out["precision"] = _number("run.precision", run["precision"], minimum=0.0, strict_min=True)
-        if "shots" in run:
-            raise SpecError("run.precision: the planner chooses the shots for it; give run.shots or run.precision, "
-                            "not both")
+    if "shot_budget" in run:
+        out["shot_budget"] = _number("run.shot_budget", run["shot_budget"], integer=True, minimum=1)
+    if sum(k in run for k in ("shots", "precision", "shot_budget")) > 1:
+        raise SpecError("run.precision: give one of run.shots, run.precision (the planner chooses the shots) and "
+                        "run.shot_budget (the planner spends them), not several")
         if out["target"] in ("reference", "pulse"):
             raise SpecError(f"run.precision: target {out['target']!r} takes no planned shots; give run.shots")
     if "backend" in run:

@@ -52,7 +52,7 @@ from scipy.stats import t as t_dist
 from .analysis import CONFIDENCE, analyse, battery_ergotropy, battery_view, linear_estimate, per_time
 from .errors import InputError
 
-__all__ = ["Plan", "ALLOCATIONS", "unit_terms", "variance", "allocate", "plan_units", "apply_units",
+__all__ = ["Plan", "ALLOCATIONS", "unit_terms", "variance", "allocate", "plan_units", "plan_for_budget", "apply_units",
            "simulated_half_widths", "check_plan"]
 
 ALLOCATIONS = ("neyman", "equal")
@@ -75,6 +75,7 @@ class Plan:
     predicted: np.ndarray
     simulated: np.ndarray
     randomized: bool
+    shot_budget: int | None = None  # a fixed-budget plan (plan_for_budget): precision is what it buys
 
     @property
     def total_shots(self) -> int:
@@ -87,6 +88,7 @@ class Plan:
     def summary(self) -> dict:
         """JSON-ready fields for results.json / ``qbhw plan``."""
         return {"precision": self.precision, "allocation": self.allocation, "total_shots": self.total_shots,
+                "shot_budget": self.shot_budget,
                 "shots_per_realization": 1 if self.randomized else None,
                 "realizations": self.realizations,
                 "shots": [{_label(s): int(n) for s, n in d.items()} for d in self.units],
@@ -174,9 +176,35 @@ def plan_units(program, probabilities, precision: float, *, allocation: str = "n
         raise InputError("precision", f"must be a half-width > 0 in units of omega_B, got {precision!r}")
     if allocation not in ALLOCATIONS:
         raise InputError("allocation", f"must be one of {ALLOCATIONS}, got {allocation!r}")
-    randomized = program.realizations > 1
-    target = (MARGIN * precision / _quantile(program.realizations if randomized else 1)) ** 2
     terms = [unit_terms(program, d, assignments) for d in per_time(program, probabilities)]
+    return _plan(terms, precision, allocation, program.realizations > 1, program.realizations)
+
+
+def plan_for_budget(program, probabilities, shots: int, *, allocation: str = "neyman", assignments=None) -> Plan:
+    """The fixed-budget plan: the smallest common half-width whose :func:`plan_units` plan
+    spends at most ``shots`` in all (bisection; the same half-width at every time point, so
+    the shots go where the state needs them), for the same arguments."""
+    if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1:
+        raise InputError("shot_budget", f"must be a number of shots >= 1, got {shots!r}")
+    if allocation not in ALLOCATIONS:
+        raise InputError("allocation", f"must be one of {ALLOCATIONS}, got {allocation!r}")
+    terms = [unit_terms(program, d, assignments) for d in per_time(program, probabilities)]
+    make = lambda h: _plan(terms, h, allocation, program.realizations > 1, program.realizations)
+    floor = sum(MIN_UNITS * len(t[0]) for t in terms)
+    if shots < floor:
+        raise InputError("shot_budget", f"{shots} shots are fewer than the {floor} that give every setting of every "
+                                        f"time point its minimum of {MIN_UNITS}")
+    lo, hi = 1e-6, 1.0
+    while make(hi).total_shots > shots:
+        hi *= 2.0
+    for _ in range(60):
+        mid = np.sqrt(lo * hi)
+        lo, hi = (mid, hi) if make(mid).total_shots > shots else (lo, mid)
+    return replace(make(hi), shot_budget=int(shots))
+
+
+def _plan(terms, precision: float, allocation: str, randomized: bool, realizations: int) -> Plan:
+    target = (MARGIN * precision / _quantile(realizations if randomized else 1)) ** 2
     units = [allocate(*t, target, allocation) for t in terms]
     if allocation == "equal":  # one count for every setting of every time point
         top = max(max(u.values()) for u in units)
@@ -220,19 +248,20 @@ def simulated_half_widths(program, probabilities, *, bootstrap: int, rng, assign
 
 
 def check_plan(program, probabilities, plan: Plan, *, bootstrap: int = 200, seed: int | None = None,
-               assignments=None, max_units: int | None = None) -> Plan:
+               assignments=None, max_units: int | None = None, rounds: int = CHECK_ROUNDS) -> Plan:
     """Step 3 (module doc): ``plan`` with its time points' units raised until CHECK_RUNS runs
     simulated from ``probabilities`` (per PUB of ``program``, which has enough rows) all meet
-    the target, units capped at ``max_units`` (the program's rows, for a randomized plan);
-    ``simulated``: the widest half-width of the last round's runs per time point."""
+    the target, at most ``rounds`` times (0: simulate only, a fixed budget), units capped at
+    ``max_units`` (the program's rows, for a randomized plan); ``simulated``: the widest
+    half-width of the last round's runs per time point."""
     rng = np.random.default_rng(seed)
     units = [dict(u) for u in plan.units]
-    for round_ in range(CHECK_ROUNDS + 1):
+    for round_ in range(rounds + 1):
         program_ = apply_units(program, replace(plan, units=tuple(units)))
         simulated = np.max([simulated_half_widths(program_, probabilities, bootstrap=bootstrap, rng=rng,
                                                   assignments=assignments) for _ in range(CHECK_RUNS)], axis=0)
         wide = np.flatnonzero(simulated > plan.precision)
-        if wide.size == 0 or round_ == CHECK_ROUNDS:
+        if wide.size == 0 or round_ == rounds:
             break
         for i in wide:
             scale = min(4.0, 1.1 * (simulated[i] / plan.precision) ** 2)

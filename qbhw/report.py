@@ -415,7 +415,9 @@ def estimation_lines(results: dict) -> list[str]:
     plan = results.get("plan")
     if plan:
         widths = np.diff(np.asarray(results["battery_ergotropy"]["ci95"], dtype=float), axis=1)[:, 0] / 2
-        lines += [f"- shots planned for +-{plan['precision']:g} (95 % half-width of the ergotropy at every time point; "
+        aim = (f"a budget of {plan['shot_budget']} shots, spent for the smallest common half-width, +-{plan['precision']:.4f}"
+               if plan.get("shot_budget") else f"+-{plan['precision']:g}")
+        lines += [f"- shots planned for {aim} (95 % half-width of the ergotropy at every time point; "
                   f"{plan['allocation']} allocation, {plan['total_shots']} shots, {plan['realizations']} realizations"
                   + (", 1 shot each" if plan.get("shots_per_realization") else "") + "): this run's half-widths "
                   f"{np.sum(widths <= plan['precision'])}/{widths.size} within it, largest {widths.max():.4f}", "",

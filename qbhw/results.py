@@ -104,7 +104,8 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
                        progress=progress, confirm=confirm, truncation_tol=truncation_tol, charging_n=spec.charging_n,
                        pulse_options=dict(spec.pulse_options) or None, tomography=spec.tomography, zne=spec.zne,
                        zne_fit=spec.zne_fit, zne_gates=spec.zne_gates, estimator=spec.estimator,
-                       precision=spec.precision, allocation=spec.allocation, **_compile_options(spec))
+                       precision=spec.precision, allocation=spec.allocation, shot_budget=spec.shot_budget,
+                       **_compile_options(spec))
     m = r.metadata
     out = {
         "battery_energy": {"value": r.battery_energy, "stderr": r.battery_energy_err, "ci95": r.battery_energy_ci,
@@ -303,7 +304,7 @@ def plan_spec(spec: ExperimentSpec, *, backend=None, devices=()) -> dict:
                         target=spec.target, backend=spec.backend if backend is None else backend, qubits=spec.qubits,
                         seed=spec.seed, bootstrap=spec.bootstrap, mitigation=spec.mitigation, fractional=spec.fractional,
                         truncation_tol=TRUNCATION_TOL, tomography=spec.tomography, estimator=spec.estimator,
-                        precision=spec.precision, allocation=spec.allocation, **options)
+                        precision=spec.precision, allocation=spec.allocation, shot_budget=spec.shot_budget, **options)
     except InputError as err:
         raise file_key_error(err) from None
     program = c.program

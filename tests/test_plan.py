@@ -19,7 +19,7 @@ from qbhw.experiment import compile_run, optimal_axes, outcome_probabilities
 from qbhw.experiment_file import parse
 from qbhw.models import star, tls_pair
 from qbhw.models.operators import partial_trace
-from qbhw.plan import allocate, simulated_half_widths, unit_terms, variance
+from qbhw.plan import allocate, plan_for_budget, simulated_half_widths, unit_terms, variance
 from qbhw.reference import evolve
 from qbhw.tomography import linear_inversion
 from qbhw.tomography.bootstrap import passive_compatible
@@ -187,3 +187,18 @@ def test_budget_command_sets_and_shows_a_budget(tmp_path):
 
     assert Ledger(tmp_path / "usage.json").used(account_id("ibm_quantum_platform", "crn:test")) == 0
     assert run("set").returncode == 2
+
+
+def test_budget_plan_spends_its_budget_on_one_common_half_width():
+    """A fixed total budget: the plan spends at most it (and within 2 % of it), with the same
+    planned half-width at every time point where the minimum shots do not bind; a larger
+    budget buys a smaller half-width, as 1/sqrt(shots) does (ratio within 10 %)."""
+    model = tls_pair(1.0, 0.5, 1.41)
+    program = with_axes(compile_program(model, [1.0, 3.0, 6.0], dephasing="none"),
+                        optimal_axes(evolve(model, [1.0, 3.0, 6.0], frame="rotating")))
+    probs = ideal_probabilities(program.pubs, keep="meas")
+    small, large = (plan_for_budget(program, probs, n) for n in (20000, 80000))
+    for plan, n in ((small, 20000), (large, 80000)):
+        assert 0.98 * n <= plan.total_shots <= n
+        assert np.ptp(plan.predicted[1:]) < 0.02 * plan.predicted[1:].mean(), plan.predicted
+    assert abs(small.precision / large.precision / 2 - 1) < 0.10

@@ -27,7 +27,7 @@ def point_qpu_seconds(spec, devices: dict) -> float:
     if key not in devices:
         devices[key] = device("ibm", spec.backend, fractional=spec.fractional is True)
     dev = devices[key]
-    if spec.precision is not None:  # the shots are the planner's (qbhw.plan)
+    if spec.precision is not None or spec.shot_budget is not None:  # the shots are the planner's (qbhw.plan)
         from ..results import plan_spec
 
         return plan_spec(spec, backend=dev.backend)["devices"][0]["qpu_seconds_default_rep_delay"]
