@@ -81,8 +81,8 @@ def test_planned_variance_matches_brute_force_sampling():
     program = with_axes(compile_program(model, [2.5], dephasing="none"),
                         optimal_axes(evolve(model, [2.5], frame="rotating")))
     rows = per_time(program, ideal_probabilities(program.pubs, keep="meas"))[0]
-    v, k2, c = unit_terms(program, rows)
     units = {s: n for s, n in zip(rows, (400, 150, 900, 1200))}
+    v, k2, c = unit_terms(program, rows, shares=units)  # the fit weighs the settings by their counts
     predicted = variance(units, v, k2, c)
     rng = np.random.default_rng(7)
     mean = {s: p[0] for s, p in rows.items()}
