@@ -52,8 +52,10 @@ def _qubit_fit(data) -> np.ndarray:
     axes = np.array([PAULI_AXES[pauli[k]] if isinstance(k, str) else np.asarray(k, float) for k in keys])
     counts = np.stack([np.asarray(data[k], dtype=float) for k in keys], axis=-2)  # (..., settings, 2)
     total = counts.sum(axis=-1)
-    means = (counts[..., 0] - counts[..., 1]) / total
-    prior = np.stack([means[..., keys.index(k)] for k in "XYZ"], axis=-1)
+    # the weights' prior from Perks-smoothed means (1/2 a count per outcome): a setting that shows
+    # one outcome only would otherwise get weight N / 1e-4 and pin the fit to its noise-free look
+    smoothed = (counts[..., 0] - counts[..., 1]) / (total + 1.0)
+    prior = np.stack([smoothed[..., keys.index(k)] for k in "XYZ"], axis=-1)
     return bloch_state(fit_bloch(axes, counts, prior))
 
 
