@@ -117,7 +117,10 @@ def _measured(spec: ExperimentSpec, model, times, jobs, progress, confirm, backe
                               "ci95": r.battery_ergotropy_ci, "bias": r.battery_ergotropy_bias,
                               "bias_corrected": r.battery_ergotropy_corrected,
                               "estimator": ("adaptive: Pauli bases + the QCRB-optimal axis, weighted least-squares "
-                                            "Bloch fit" if spec.estimator == "adaptive" else "Pauli bases, linear inversion")
+                                            "Bloch fit" if spec.estimator == "adaptive" else
+                                            "permutation-invariant settings, linear estimate of the battery state's "
+                                            "permutation-invariant part" if spec.tomography == "permutation" else
+                                            "Pauli bases, linear inversion")
                                            + "; physical state, the same one as E_B"},
         "plan": m.get("plan"),
         "interval": m["interval"],
