@@ -202,3 +202,16 @@ def test_budget_plan_spends_its_budget_on_one_common_half_width():
         assert 0.98 * n <= plan.total_shots <= n
         assert np.ptp(plan.predicted[1:]) < 0.02 * plan.predicted[1:].mean(), plan.predicted
     assert abs(small.precision / large.precision / 2 - 1) < 0.10
+
+
+def test_planned_run_on_the_ideal_simulator():
+    """A planned run executes on aer-ideal (PUBs carrying their own shots went through the Aer
+    chunking) and its half-widths stay within 1.3x the target (the simulated check's spread)."""
+    from qbhw.experiment import run_experiment
+
+    r = run_experiment(tls_pair(1.0, 0.5, 1.41), [0.0, 2.0], target="aer-ideal", realizations=20, seed=4,
+                       estimator="adaptive", precision=0.05)
+    widths = np.diff(r.battery_ergotropy_ci, axis=1)[:, 0] / 2
+    assert r.metadata["plan"]["total_shots"] == sum(n * (len(v) if v is not None and len(v) > 1 else 1)
+                                                    for _, v, n in r.program.pubs)
+    assert np.all(widths <= 1.3 * 0.05), widths

@@ -248,7 +248,7 @@ def _aer_chunks(pubs, size: int) -> list[list[int]]:
     (rows x circuit size) per Aer call: 4000 realizations x 21 two-qubit PUBs in one call took
     7 GB and 250 s, in calls of this size 1.3 GB and 83 s."""
     out, load = [[]], 0
-    for i, (qc, values) in enumerate(pubs):
+    for i, (qc, values, *_) in enumerate(pubs):
         cost = (1 if values is None else len(values)) * max(1, len(qc.data))
         if out[-1] and (len(out[-1]) == size or load + cost > AER_BOUND_OPERATIONS):
             out.append([])
