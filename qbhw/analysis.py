@@ -48,7 +48,6 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 from scipy.stats import t as t_dist
-from threadpoolctl import threadpool_limits
 
 from . import execute
 from .compile import Program
@@ -170,11 +169,6 @@ def analyse(program: Program, counts, *, bootstrap: int, rng: np.random.Generato
     energy clipped) and E_B, ergotropy and ``states`` are the battery's reduced ones; the joint
     linear-inversion states and their resamples are kept (``joint_linear``,
     ``joint_linear_boot``) for :func:`energy_balance_estimates`."""
-    with threadpool_limits(limits=1):  # batched eigh of small states: threads only contend (64 x 64: 17x slower)
-        return _analyse(program, counts, bootstrap=bootstrap, rng=rng, assignments=assignments)
-
-
-def _analyse(program: Program, counts, *, bootstrap: int, rng: np.random.Generator, assignments) -> dict:
     h_measured, to_battery = battery_view(program)
     hb = np.asarray(program.model.h_battery)
     e_max = battery_energy_max(program.model)  # physical levels only, not an encoding's unused codes
